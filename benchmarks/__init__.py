@@ -1,0 +1,1 @@
+"""Migration 0012 benchmark: see README.md."""

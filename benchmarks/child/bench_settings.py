@@ -1,0 +1,47 @@
+"""Django settings of the benchmark's child processes, driven by ``BENCH_*`` environment variables.
+
+This directory is the only one the benchmark puts on a child's sys.path, so the same file serves our
+package and every upstream release in its venv. It must stay importable by all of them: plain Django.
+"""
+
+import os
+
+
+ENGINES = {
+    "sqlite": "django.db.backends.sqlite3",
+    "postgres": "django.db.backends.postgresql",
+    "mysql": "django.db.backends.mysql",
+}
+
+VENDOR = os.environ["BENCH_DB_VENDOR"]
+
+DATABASES = {
+    "default": {
+        "ENGINE": ENGINES[VENDOR],
+        "NAME": os.environ["BENCH_DB_NAME"],
+        "HOST": os.environ.get("BENCH_DB_HOST", ""),
+        "PORT": os.environ.get("BENCH_DB_PORT", ""),
+        "USER": os.environ.get("BENCH_DB_USER", ""),
+        "PASSWORD": os.environ.get("BENCH_DB_PASSWORD", ""),
+        "OPTIONS": {"charset": "utf8mb4"} if VENDOR == "mysql" else {},
+    }
+}
+
+INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "oauth2_provider"]
+SECRET_KEY = "benchmark-only-not-secret"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+# Only our package reads this key; the one-UPDATE contender sets it above the row count.
+OAUTH2_PROVIDER = {}
+if "BENCH_BATCH_SIZE" in os.environ:
+    OAUTH2_PROVIDER["TOKEN_CHECKSUM_BATCH_SIZE"] = int(os.environ["BENCH_BATCH_SIZE"])
+
+# Progress lines of our backfill end up in the child's log file.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"oauth2_provider.migrations": {"handlers": ["stderr"], "level": "INFO"}},
+}

@@ -1,0 +1,62 @@
+"""Running one ``manage.py``-style child process and measuring it on its own."""
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+# The only directory a child sees on sys.path besides its venv: it holds bench_settings.py and nothing
+# else, so an upstream venv never imports our oauth2_provider from the source tree.
+CHILD_DIR = Path(__file__).resolve().parent / "child"
+
+# Variables of the parent that would change what a child imports or how it configures Django.
+SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """What one child cost: wall seconds, its own peak RSS in KiB, its exit code and its log file."""
+
+    wall_s: float
+    peak_rss_kib: int
+    returncode: int
+    log_path: Path
+
+
+def child_environment(bench_vars):
+    """Environment and working directory for a child configured by the ``BENCH_*`` variables given."""
+    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
+    env.update(bench_vars)
+    env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    env["PYTHONPATH"] = str(CHILD_DIR)
+    return env, CHILD_DIR
+
+
+def run_child(python, args, bench_vars, log_path):
+    """Run ``python args...`` to completion, with output to ``log_path``; return its measurements.
+
+    ``os.wait4`` reaps exactly this child and returns its own resource usage, so ``ru_maxrss`` is the
+    peak of this process alone (``RUSAGE_CHILDREN`` would be the maximum over every child so far).
+    """
+    env, cwd = child_environment(bench_vars)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen([python, *args], env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall_s = time.perf_counter() - started
+    # Tell Popen the child is gone, so that it does not try to reap it again.
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return ChildRun(wall_s, usage.ru_maxrss, process.returncode, log_path)
+
+
+def migrate(python, target, bench_vars, log_path):
+    """``python -m django migrate <target...>`` in a child: the command every contender is timed on."""
+    return run_child(python, ["-m", "django", "migrate", *target, "--no-input"], bench_vars, log_path)
+
+
+def log_tail(log_path, lines=20):
+    """The last lines of a child's log, to show when it failed."""
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -1,0 +1,53 @@
+from importlib import metadata
+
+from django.apps import apps
+from django.core import checks
+from django.db import router
+
+from . import __version__
+from .settings import oauth2_settings
+
+
+UPSTREAM_DISTRIBUTION = "django-oauth-toolkit"
+
+
+@checks.register(checks.Tags.database)
+def validate_token_configuration(app_configs, **kwargs):
+    """The token models must share one database: revoking and rotating writes to several at once."""
+    token_models = (
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        oauth2_settings.ID_TOKEN_MODEL,
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+    )
+    databases = {router.db_for_write(apps.get_model(label)) for label in token_models}
+    if len(databases) > 1:
+        return [checks.Error("The token models are expected to be stored in the same database.")]
+    return []
+
+
+def _upstream_version():
+    try:
+        return metadata.version(UPSTREAM_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@checks.register(checks.Tags.compatibility)
+def check_single_distribution(app_configs, **kwargs):
+    """Warn when django-oauth-toolkit is installed beside us: both own the oauth2_provider files."""
+    upstream = _upstream_version()
+    if upstream is None:
+        return []
+    reinstall = (
+        f"pip uninstall -y {UPSTREAM_DISTRIBUTION} django-oauth-toolkit-lts && "
+        f"pip install django-oauth-toolkit-lts=={__version__}"
+    )
+    return [
+        checks.Warning(
+            f"The {UPSTREAM_DISTRIBUTION} distribution ({upstream}) is installed together with "
+            "django-oauth-toolkit-lts. Both install the oauth2_provider package, so the files on disk "
+            "may come from either of them.",
+            hint=f"Keep only django-oauth-toolkit-lts: {reinstall}",
+            id="oauth2_provider.W001",
+        )
+    ]

@@ -1,0 +1,38 @@
+"""Add ``AccessToken.token_checksum`` and fill it for the existing rows.
+
+Operations and field definitions are those of django-oauth-toolkit 3.0.1, so the resulting schema and
+migration state are the same. The fill is ``oauth2_provider.backfill``: keyset pages and set-based
+updates instead of saving every token through the ORM. The schema steps are resumable on backends
+without transactional DDL (see ``oauth2_provider._resumable``).
+"""
+
+from django.db import migrations, models
+
+import oauth2_provider.models
+from oauth2_provider._resumable import ResumableAddField, ResumableAlterField
+from oauth2_provider.backfill import backfill_from_migration
+from oauth2_provider.settings import oauth2_settings
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("oauth2_provider", "0011_refreshtoken_token_family"),
+        migrations.swappable_dependency(oauth2_settings.ACCESS_TOKEN_MODEL),
+    ]
+
+    operations = [
+        ResumableAddField(
+            model_name="accesstoken",
+            name="token_checksum",
+            field=oauth2_provider.models.TokenChecksumField(blank=True, null=True, max_length=64),
+        ),
+        ResumableAlterField(model_name="accesstoken", name="token", field=models.TextField()),
+        migrations.RunPython(backfill_from_migration, migrations.RunPython.noop),
+        ResumableAlterField(
+            model_name="accesstoken",
+            name="token_checksum",
+            field=oauth2_provider.models.TokenChecksumField(
+                blank=False, max_length=64, db_index=True, unique=True
+            ),
+        ),
+    ]

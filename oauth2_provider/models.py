@@ -1,0 +1,579 @@
+import logging
+import time
+import uuid
+from contextlib import suppress
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlparse
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher, make_password
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import models, router, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from jwcrypto import jwk
+from jwcrypto.common import base64url_encode
+from oauthlib.oauth2.rfc6749 import errors
+
+from ._checksum import token_checksum
+from .generators import generate_client_id, generate_client_secret
+from .scopes import get_scopes_backend
+from .settings import oauth2_settings
+from .utils import jwk_from_pem
+from .validators import AllowedURIValidator
+
+
+logger = logging.getLogger(__name__)
+
+
+class ClientSecretField(models.CharField):
+    """Stores the client secret through Django's password hashers, unless the application opts out."""
+
+    def pre_save(self, model_instance, add):
+        if getattr(model_instance, "hash_client_secret", True):
+            secret = getattr(model_instance, self.attname)
+            try:
+                identify_hasher(secret)
+            except ValueError:
+                # Not in a hasher's format yet: this is a plain secret, hash it now.
+                setattr(model_instance, self.attname, make_password(secret))
+        return super().pre_save(model_instance, add)
+
+
+class TokenChecksumField(models.CharField):
+    """SHA-256 of the instance's ``token``, recomputed on every save; tokens are looked up by it."""
+
+    def pre_save(self, model_instance, add):
+        setattr(model_instance, self.attname, token_checksum(model_instance.token))
+        return super().pre_save(model_instance, add)
+
+
+class AbstractApplication(models.Model):
+    """A client registered with this authorization server (RFC 6749 section 2).
+
+    ``redirect_uris``, ``post_logout_redirect_uris`` and ``allowed_origins`` are
+    space-separated lists. ``client_secret`` is hashed on save when ``hash_client_secret``
+    is true, so the cleartext is only available before the first save.
+    """
+
+    CLIENT_CONFIDENTIAL = "confidential"
+    CLIENT_PUBLIC = "public"
+    CLIENT_TYPES = (
+        (CLIENT_CONFIDENTIAL, _("Confidential")),
+        (CLIENT_PUBLIC, _("Public")),
+    )
+
+    GRANT_AUTHORIZATION_CODE = "authorization-code"
+    GRANT_IMPLICIT = "implicit"
+    GRANT_PASSWORD = "password"
+    GRANT_CLIENT_CREDENTIALS = "client-credentials"
+    GRANT_OPENID_HYBRID = "openid-hybrid"
+    GRANT_TYPES = (
+        (GRANT_AUTHORIZATION_CODE, _("Authorization code")),
+        (GRANT_IMPLICIT, _("Implicit")),
+        (GRANT_PASSWORD, _("Resource owner password-based")),
+        (GRANT_CLIENT_CREDENTIALS, _("Client credentials")),
+        (GRANT_OPENID_HYBRID, _("OpenID connect hybrid")),
+    )
+
+    NO_ALGORITHM = ""
+    RS256_ALGORITHM = "RS256"
+    HS256_ALGORITHM = "HS256"
+    ALGORITHM_TYPES = (
+        (NO_ALGORITHM, _("No OIDC support")),
+        (RS256_ALGORITHM, _("RSA with SHA-2 256")),
+        (HS256_ALGORITHM, _("HMAC with SHA-2 256")),
+    )
+
+    id = models.BigAutoField(primary_key=True)
+    client_id = models.CharField(max_length=100, unique=True, default=generate_client_id, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="%(app_label)s_%(class)s",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    redirect_uris = models.TextField(blank=True, help_text=_("Allowed URIs list, space separated"))
+    post_logout_redirect_uris = models.TextField(
+        blank=True, default="", help_text=_("Allowed Post Logout URIs list, space separated")
+    )
+    client_type = models.CharField(max_length=32, choices=CLIENT_TYPES)
+    authorization_grant_type = models.CharField(max_length=32, choices=GRANT_TYPES)
+    client_secret = ClientSecretField(
+        max_length=255,
+        blank=True,
+        default=generate_client_secret,
+        db_index=True,
+        help_text=_("Hashed on Save. Copy it now if this is a new secret."),
+    )
+    hash_client_secret = models.BooleanField(default=True)
+    name = models.CharField(max_length=255, blank=True)
+    skip_authorization = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    algorithm = models.CharField(max_length=5, choices=ALGORITHM_TYPES, default=NO_ALGORITHM, blank=True)
+    allowed_origins = models.TextField(
+        blank=True, default="", help_text=_("Allowed origins list to enable CORS, space separated")
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name or self.client_id
+
+    @property
+    def default_redirect_uri(self):
+        """The registered redirect URI when exactly one is registered."""
+        uris = self.redirect_uris.split()
+        assert uris, (
+            "If you are using implicit, authorization_code or all-in-one grant_type, "
+            "you must define redirect_uris field in your Application model"
+        )
+        if len(uris) > 1:
+            raise errors.MissingRedirectURIError()
+        return uris[0]
+
+    def redirect_uri_allowed(self, uri):
+        """Whether ``uri`` matches one of ``redirect_uris``."""
+        return redirect_to_uri_allowed(uri, self.redirect_uris.split())
+
+    def post_logout_redirect_uri_allowed(self, uri):
+        """Whether ``uri`` matches one of ``post_logout_redirect_uris``."""
+        return redirect_to_uri_allowed(uri, self.post_logout_redirect_uris.split())
+
+    def origin_allowed(self, origin):
+        """Whether ``origin`` is one of ``allowed_origins`` (an empty list allows nothing)."""
+        return self.allowed_origins and is_origin_allowed(origin, self.allowed_origins.split())
+
+    def clean(self):
+        self._clean_redirect_uris()
+        self._clean_allowed_origins()
+        self._clean_algorithm()
+
+    def _clean_redirect_uris(self):
+        redirect_uris = self.redirect_uris.split()
+        if not redirect_uris:
+            needs_redirect = (self.GRANT_AUTHORIZATION_CODE, self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
+            if self.authorization_grant_type in needs_redirect:
+                raise ValidationError(
+                    _("redirect_uris cannot be empty with grant_type {grant_type}").format(
+                        grant_type=self.authorization_grant_type
+                    )
+                )
+            return
+        schemes = {scheme.lower() for scheme in self.get_allowed_schemes()}
+        validate = AllowedURIValidator(schemes, name="redirect uri", allow_path=True, allow_query=True)
+        for uri in redirect_uris:
+            validate(uri)
+
+    def _clean_allowed_origins(self):
+        # Origins are scheme://host[:port] only; CORS is offered over ALLOWED_SCHEMES.
+        validate = AllowedURIValidator(oauth2_settings.ALLOWED_SCHEMES, "allowed origin")
+        for origin in self.allowed_origins.split():
+            validate(origin)
+
+    def _clean_algorithm(self):
+        if self.algorithm == self.RS256_ALGORITHM and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+            raise ValidationError(_("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"))
+        if self.algorithm == self.HS256_ALGORITHM and (
+            self.client_type == self.CLIENT_PUBLIC
+            or self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
+        ):
+            # The client secret is the HMAC key: it must never reach a browser.
+            raise ValidationError(_("You cannot use HS256 with public grants or clients"))
+
+    def get_absolute_url(self):
+        return reverse("oauth2_provider:detail", args=[str(self.pk)])
+
+    def get_allowed_schemes(self):
+        """Schemes a redirect URI may use; override per application if needed."""
+        return oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
+
+    def allows_grant_type(self, *grant_types):
+        return self.authorization_grant_type in grant_types
+
+    def is_usable(self, request):
+        """Hook to disable an application per request (``request`` is an oauthlib request)."""
+        return True
+
+    @property
+    def jwk_key(self):
+        """The key that signs this application's ID tokens."""
+        if self.algorithm == self.RS256_ALGORITHM:
+            if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+                raise ImproperlyConfigured("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm")
+            return jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+        if self.algorithm == self.HS256_ALGORITHM:
+            return jwk.JWK(kty="oct", k=base64url_encode(self.client_secret))
+        raise ImproperlyConfigured("This application does not support signed tokens")
+
+
+class ApplicationManager(models.Manager):
+    def get_by_natural_key(self, client_id):
+        return self.get(client_id=client_id)
+
+
+class Application(AbstractApplication):
+    objects = ApplicationManager()
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    def natural_key(self):
+        return (self.client_id,)
+
+
+class _Expiring:
+    """``is_expired()`` for models with an ``expires`` datetime (a missing one counts as expired)."""
+
+    def is_expired(self):
+        return not self.expires or timezone.now() >= self.expires
+
+
+class _ScopedToken(_Expiring):
+    """Scope checks and revocation shared by access tokens and ID tokens."""
+
+    def is_valid(self, scopes=None):
+        """Not expired and granting every scope in ``scopes``."""
+        return not self.is_expired() and self.allow_scopes(scopes)
+
+    def allow_scopes(self, scopes):
+        """Whether the token grants every scope in ``scopes`` (an empty or None ``scopes`` is allowed)."""
+        return not scopes or set(scopes).issubset(self.scope.split())
+
+    def revoke(self):
+        """Revoking these tokens deletes them."""
+        self.delete()
+
+    @property
+    def scopes(self):
+        """The token's scopes known to the scopes backend, as ``{name: description}``."""
+        granted = set(self.scope.split())
+        return {
+            name: description
+            for name, description in get_scopes_backend().get_all_scopes().items()
+            if name in granted
+        }
+
+
+class AbstractGrant(_Expiring, models.Model):
+    """An authorization code (RFC 6749 section 4.1.2) waiting to be exchanged for a token."""
+
+    CODE_CHALLENGE_PLAIN = "plain"
+    CODE_CHALLENGE_S256 = "S256"
+    CODE_CHALLENGE_METHODS = ((CODE_CHALLENGE_PLAIN, "plain"), (CODE_CHALLENGE_S256, "S256"))
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(app_label)s_%(class)s"
+    )
+    code = models.CharField(max_length=255, unique=True)
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE)
+    expires = models.DateTimeField()
+    redirect_uri = models.TextField()
+    scope = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    code_challenge = models.CharField(max_length=128, blank=True, default="")
+    code_challenge_method = models.CharField(
+        max_length=10, blank=True, default="", choices=CODE_CHALLENGE_METHODS
+    )
+    nonce = models.CharField(max_length=255, blank=True, default="")
+    claims = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.code
+
+    def redirect_uri_allowed(self, uri):
+        return uri == self.redirect_uri
+
+
+class Grant(AbstractGrant):
+    class Meta(AbstractGrant.Meta):
+        swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
+
+
+class AbstractAccessToken(_ScopedToken, models.Model):
+    """A bearer token (RFC 6749 section 5), looked up by ``token_checksum``."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        related_name="%(app_label)s_%(class)s",
+    )
+    # The refresh token consumed to issue this one, if any (a one-to-one is unique already).
+    source_refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="refreshed_access_token",
+    )
+    token = models.TextField()
+    token_checksum = TokenChecksumField(max_length=64, blank=False, unique=True, db_index=True)
+    id_token = models.OneToOneField(
+        oauth2_settings.ID_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        related_name="access_token",
+    )
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, blank=True, null=True
+    )
+    expires = models.DateTimeField()
+    scope = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.token
+
+
+class AccessToken(AbstractAccessToken):
+    class Meta(AbstractAccessToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+
+
+class AbstractRefreshToken(models.Model):
+    """A token that buys a new access token; revoking marks it and deletes its access token."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(app_label)s_%(class)s"
+    )
+    token = models.CharField(max_length=255)
+    application = models.ForeignKey(oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE)
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="refresh_token",
+    )
+    token_family = models.UUIDField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    revoked = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+        unique_together = ("token", "revoked")
+
+    def __str__(self):
+        return self.token
+
+    def revoke(self):
+        """Mark this refresh token revoked (once) and revoke its access token."""
+        access_token_model = get_access_token_model()
+        # The token models share one database (a system check enforces it).
+        with transaction.atomic(using=router.db_for_write(access_token_model)):
+            locked = list(
+                get_refresh_token_model()
+                .objects.select_for_update()
+                .filter(pk=self.pk, revoked__isnull=True)
+            )
+            if not locked:
+                return  # revoked already, possibly by a concurrent request
+            refresh_token = locked[0]
+            with suppress(access_token_model.DoesNotExist):
+                access_token_model.objects.get(id=refresh_token.access_token_id).revoke()
+            refresh_token.access_token = None
+            refresh_token.revoked = timezone.now()
+            refresh_token.save()
+
+
+class RefreshToken(AbstractRefreshToken):
+    class Meta(AbstractRefreshToken.Meta):
+        swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+
+
+class AbstractIDToken(_ScopedToken, models.Model):
+    """An OpenID Connect ID token, identified by its JWT ID (``jti``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        related_name="%(app_label)s_%(class)s",
+    )
+    jti = models.UUIDField(unique=True, default=uuid.uuid4, editable=False, verbose_name="JWT Token ID")
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, blank=True, null=True
+    )
+    expires = models.DateTimeField()
+    scope = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"JTI: {self.jti} User: {self.user_id}"
+
+
+class IDToken(AbstractIDToken):
+    class Meta(AbstractIDToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+def get_application_model():
+    """The Application model this project uses."""
+    return apps.get_model(oauth2_settings.APPLICATION_MODEL)
+
+
+def get_grant_model():
+    """The Grant model this project uses."""
+    return apps.get_model(oauth2_settings.GRANT_MODEL)
+
+
+def get_access_token_model():
+    """The AccessToken model this project uses."""
+    return apps.get_model(oauth2_settings.ACCESS_TOKEN_MODEL)
+
+
+def get_id_token_model():
+    """The IDToken model this project uses."""
+    return apps.get_model(oauth2_settings.ID_TOKEN_MODEL)
+
+
+def get_refresh_token_model():
+    """The RefreshToken model this project uses."""
+    return apps.get_model(oauth2_settings.REFRESH_TOKEN_MODEL)
+
+
+def get_application_admin_class():
+    """The ModelAdmin class registered for the Application model."""
+    return oauth2_settings.APPLICATION_ADMIN_CLASS
+
+
+def get_access_token_admin_class():
+    """The ModelAdmin class registered for the AccessToken model."""
+    return oauth2_settings.ACCESS_TOKEN_ADMIN_CLASS
+
+
+def get_grant_admin_class():
+    """The ModelAdmin class registered for the Grant model."""
+    return oauth2_settings.GRANT_ADMIN_CLASS
+
+
+def get_id_token_admin_class():
+    """The ModelAdmin class registered for the IDToken model."""
+    return oauth2_settings.ID_TOKEN_ADMIN_CLASS
+
+
+def get_refresh_token_admin_class():
+    """The ModelAdmin class registered for the RefreshToken model."""
+    return oauth2_settings.REFRESH_TOKEN_ADMIN_CLASS
+
+
+def _refresh_token_lifetime():
+    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
+    if not lifetime or isinstance(lifetime, timedelta):
+        return lifetime
+    try:
+        return timedelta(seconds=lifetime)
+    except TypeError as exc:
+        raise ImproperlyConfigured(
+            "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
+        ) from exc
+
+
+def _delete_in_batches(model, condition):
+    """Delete the rows of ``model`` matching ``condition`` a batch at a time; return how many went."""
+    batch_size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
+    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
+    deleted = 0
+    while True:
+        ids = list(model.objects.filter(condition).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        model.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+        logger.debug("%s %s rows deleted so far", deleted, model._meta.label)
+        if pause:
+            time.sleep(pause)
+
+
+def clear_expired():
+    """Delete expired tokens and grants (what ``manage.py cleartokens`` runs).
+
+    Refresh tokens go only when ``REFRESH_TOKEN_EXPIRE_SECONDS`` is set: those revoked, or
+    whose access token expired, longer ago than that. Then access tokens that expired and
+    have no refresh token, ID tokens that expired and have no access token, expired grants.
+    """
+    now = timezone.now()
+    lifetime = _refresh_token_lifetime()
+    refresh_token_model = get_refresh_token_model()
+    if lifetime:
+        cutoff = now - lifetime
+        revoked = _delete_in_batches(refresh_token_model, models.Q(revoked__lt=cutoff))
+        logger.info("%s Revoked refresh tokens deleted", revoked)
+        expired = _delete_in_batches(refresh_token_model, models.Q(access_token__expires__lt=cutoff))
+        logger.info("%s Expired refresh tokens deleted", expired)
+    else:
+        logger.info("refresh_expire_at is %s. No refresh tokens deleted.", None)
+
+    access_tokens = _delete_in_batches(
+        get_access_token_model(), models.Q(refresh_token__isnull=True, expires__lt=now)
+    )
+    logger.info("%s Expired access tokens deleted", access_tokens)
+    id_tokens = _delete_in_batches(get_id_token_model(), models.Q(access_token__isnull=True, expires__lt=now))
+    logger.info("%s Expired ID tokens deleted", id_tokens)
+    grants = _delete_in_batches(get_grant_model(), models.Q(expires__lt=now))
+    logger.info("%s Expired grant tokens deleted", grants)
+
+
+def _is_loopback_without_port(parsed):
+    # RFC 8252 section 7.3: a native app may pick any port for an http loopback redirect URI.
+    return parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "::1") and parsed.port is None
+
+
+def _same_endpoint(registered, candidate):
+    if candidate.scheme != registered.scheme or candidate.path != registered.path:
+        return False
+    if candidate.netloc == registered.netloc:
+        return True
+    return _is_loopback_without_port(registered) and candidate.hostname == registered.hostname
+
+
+def redirect_to_uri_allowed(uri, allowed_uris):
+    """Whether ``uri`` may be redirected to, given the registered ``allowed_uris``.
+
+    Scheme, host, port and path must match a registered URI, whose query parameters must all
+    be present in ``uri``; a registered http loopback URI without a port accepts any port.
+    """
+    candidate = urlparse(uri)
+    candidate_query = set(parse_qsl(candidate.query))
+    for allowed in allowed_uris:
+        registered = urlparse(allowed)
+        if _same_endpoint(registered, candidate) and set(parse_qsl(registered.query)) <= candidate_query:
+            return True
+    return False
+
+
+def is_origin_allowed(origin, allowed_origins):
+    """Whether ``origin`` (scheme and host[:port]) is in ``allowed_origins`` and uses an allowed scheme."""
+    candidate = urlparse(origin)
+    if candidate.scheme not in oauth2_settings.ALLOWED_SCHEMES:
+        return False
+    return any(
+        (allowed.scheme, allowed.netloc) == (candidate.scheme, candidate.netloc)
+        for allowed in map(urlparse, allowed_origins)
+    )

@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+
+# Sent after an authorization request was approved and a token issued; kwargs: request, token.
+app_authorized = Signal()

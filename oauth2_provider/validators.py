@@ -1,0 +1,62 @@
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.encoding import force_str
+
+
+class URIValidator(URLValidator):
+    """A URL validator that also accepts custom schemes (``myapp://``) and dotless host names."""
+
+    scheme_re = r"^(?:[a-z][a-z0-9\.\-\+]*)://"
+    dotless_domain_re = r"(?!-)[A-Z\d-]{1,63}(?<!-)"
+    host_re = (
+        "(?:"
+        + "|".join((URLValidator.host_re, URLValidator.ipv4_re, URLValidator.ipv6_re, dotless_domain_re))
+        + ")"
+    )
+    port_re = r"(?::\d{2,5})?"
+    path_re = r"(?:[/?#][^\s]*)?"
+    regex = re.compile(scheme_re + host_re + port_re + path_re, re.IGNORECASE)
+
+
+class AllowedURIValidator(URIValidator):
+    """Validates a URI against allowed schemes, and whether it may carry a path, query or fragment.
+
+    ``name`` says what the URI is for ("redirect uri", "allowed origin") in the error message.
+    """
+
+    def __init__(self, schemes, name, allow_path=False, allow_query=False, allow_fragments=False):
+        super().__init__(schemes=schemes)
+        self.name = name
+        self.allow_path = allow_path
+        self.allow_query = allow_query
+        self.allow_fragments = allow_fragments
+
+    def _error(self, value, cause, template="%(name)s URI validation error. %(cause)s: %(value)s"):
+        return ValidationError(template, params={"name": self.name, "value": value, "cause": cause})
+
+    def __call__(self, value):
+        value = force_str(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError as exc:
+            raise self._error(value, exc) from exc
+
+        if parts.scheme not in self.schemes:
+            # Capitalised differently from the other messages, as in DOT 3.0.1.
+            raise self._error(value, "invalid_scheme", "%(name)s URI Validation error. %(cause)s: %(value)s")
+        refused = (
+            (parts.query and not self.allow_query, "query string not allowed"),
+            (parts.fragment and not self.allow_fragments, "fragment not allowed"),
+            (parts.path and not self.allow_path, "path not allowed"),
+        )
+        for is_refused, cause in refused:
+            if is_refused:
+                raise self._error(value, cause)
+
+        try:
+            super().__call__(value)
+        except ValidationError as exc:
+            raise self._error(value, exc) from exc
