@@ -12,7 +12,16 @@ from pathlib import Path
 CHILD_DIR = Path(__file__).resolve().parent / "child"
 
 # Variables of the parent that would change what a child imports or how it configures Django.
-SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
+# PYTHONDONTWRITEBYTECODE (set by tox) goes too: every contender should load cached bytecode, as the
+# upstream venvs do since pip compiled them, instead of ours alone compiling its source on each run.
+SCRUBBED = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONDONTWRITEBYTECODE",
+    "DJANGO_SETTINGS_MODULE",
+    "VIRTUAL_ENV",
+)
 
 
 @dataclass(frozen=True)

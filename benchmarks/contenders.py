@@ -81,7 +81,10 @@ def describe(contender):
     Run with the same environment and working directory as the measured child, this proves that an
     upstream venv does not pick up our source tree by accident.
     """
-    probe = "import django, oauth2_provider; print(oauth2_provider.__version__, django.get_version(), oauth2_provider.__file__)"
+    probe = (
+        "import django, oauth2_provider;"
+        " print(oauth2_provider.__version__, django.get_version(), oauth2_provider.__file__)"
+    )
     env, cwd = child_environment({})
     result = subprocess.run(
         [contender.python, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True, check=True

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 
 from ._checksum import token_checksum
@@ -106,7 +106,9 @@ class BaseBackfill:
         lower = None
         while True:
             upper = self._page_upper_bound(lower)
-            progress.advance(self.fill_page(lower, upper))
+            written = self.fill_page(lower, upper)
+            if written:  # the open-ended last page is empty when the rows were an exact multiple
+                progress.advance(written)
             if upper is None:
                 break
             lower = upper
@@ -256,7 +258,7 @@ def backfill_token_checksums(model, using=DEFAULT_DB_ALIAS, batch_size=None):
 def _has_checksum_column(model, connection):
     try:
         column = model._meta.get_field("token_checksum").column
-    except LookupError:
+    except FieldDoesNotExist:
         return False
     with connection.cursor() as cursor:
         if model._meta.db_table not in connection.introspection.table_names(cursor):

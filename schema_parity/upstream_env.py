@@ -65,11 +65,14 @@ def _fits(python, required):
     if not python.exists():
         return False
     installed = _installed_versions(python, list(required))
-    return all(installed[name] and (version is None or installed[name] == version) for name, version in required.items())
+    return all(
+        installed[name] and (version is None or installed[name] == version)
+        for name, version in required.items()
+    )
 
 
 def ensure_upstream_python(location):
-    """Return the interpreter of the upstream virtualenv at ``location``, creating or updating it if needed."""
+    """The interpreter of the upstream virtualenv at ``location``, created or updated if needed."""
     python = _python(location)
     required = required_versions()
     if _fits(python, required):

@@ -1,14 +1,29 @@
 import os
 
 import pytest
-from django.db import connections
 
 
-def _server_unreachable():
-    """The error text if the configured database server cannot be reached, else None."""
+def _server_unreachable(backend):
+    """The error text if the configured database server cannot be reached, else None.
+
+    The driver is used directly: pytest-django does not allow Django's connections this early.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
     try:
-        with connections["default"]._nodb_cursor() as cursor:
-            cursor.execute("SELECT 1")
+        if backend == "postgres":
+            import psycopg
+
+            psycopg.connect(
+                host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname="postgres"
+            ).close()
+        else:
+            import MySQLdb
+
+            MySQLdb.connect(
+                host=db["HOST"], port=int(db["PORT"]), user=db["USER"], password=db["PASSWORD"]
+            ).close()
     except Exception as exc:  # any driver error means the same thing here
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -19,7 +34,7 @@ def pytest_sessionstart(session):
 
     if BACKEND == "sqlite":
         return
-    problem = _server_unreachable()
+    problem = _server_unreachable(BACKEND)
     if problem is None:
         return
     if os.environ.get("CI", "").lower() == "true":

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "oauth2_provider",
     "tests",
+    "tests.backfill_app",
 ]
 
 MIDDLEWARE = [

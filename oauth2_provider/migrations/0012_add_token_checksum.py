@@ -27,7 +27,9 @@ class Migration(migrations.Migration):
             field=oauth2_provider.models.TokenChecksumField(blank=True, null=True, max_length=64),
         ),
         ResumableAlterField(model_name="accesstoken", name="token", field=models.TextField()),
-        migrations.RunPython(backfill_from_migration, migrations.RunPython.noop),
+        # Not atomic on its own: where DDL is transactional the whole migration is one transaction
+        # anyway; on MySQL/MariaDB each page then commits, keeping locks and undo log small.
+        migrations.RunPython(backfill_from_migration, migrations.RunPython.noop, atomic=False),
         ResumableAlterField(
             model_name="accesstoken",
             name="token_checksum",

@@ -1,0 +1,342 @@
+"""Per-vendor database work of the benchmark: the 0011 snapshot, its copies, the bulk rows, the check.
+
+Everything here talks to the database through its DB-API driver, not through Django: the parent
+process never configures Django, and every statement is visible in one place. Each vendor class only
+knows its SQL; the order of the steps lives in ``__main__``.
+"""
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+from oauth2_provider._checksum import token_checksum
+
+
+TOKEN_TABLE = "oauth2_provider_accesstoken"
+TOKEN_COLUMNS = "token, expires, scope, created, updated, application_id, user_id"
+
+# Every token is generated from its row number i by one formula, in SQL on PostgreSQL and MariaDB and
+# in Python on SQLite, so the three backends hold identical strings: mostly ~30-40 ASCII characters,
+# one row in a thousand with multi-byte characters (a 4-byte emoji included), one in a thousand of the
+# 255 characters the 0011 column allows.
+NON_ASCII_EVERY, NON_ASCII_AT = 1000, 7
+LONG_EVERY, LONG_AT = 1000, 13
+NON_ASCII_PREFIX = "bénch-ключ-🔑-"
+TIMESTAMP = "2025-01-01 00:00:00"
+EXPIRES = "2025-01-02 00:00:00"
+SCOPE = "read write"
+
+
+def token_for_row(i):
+    """Token string of row ``i``; the SQL versions in the vendor classes below compute the same value."""
+    digest = hashlib.md5(str(i).encode()).hexdigest()
+    if i % NON_ASCII_EVERY == NON_ASCII_AT:
+        return f"{NON_ASCII_PREFIX}{digest[:16]}-{i}"
+    if i % LONG_EVERY == LONG_AT:
+        return (f"bench-long-{i}-" + digest * 8)[:255]
+    return f"bench-{digest[:24]}-{i}"
+
+
+class Database:
+    """A vendor's snapshot database (``<name>``) and the working copy each contender migrates."""
+
+    vendor = ""
+    placeholder = "%s"
+
+    def __init__(self, name, host, port, user, password):
+        self.base_name = name
+        self.work_name = f"{name}_work"
+        self.host, self.port, self.user, self.password = host, port, user, password
+
+    def child_vars(self, database_name):
+        """``BENCH_*`` variables that point a child's settings at ``database_name``."""
+        return {
+            "BENCH_DB_VENDOR": self.vendor,
+            "BENCH_DB_NAME": database_name,
+            "BENCH_DB_HOST": self.host,
+            "BENCH_DB_PORT": str(self.port),
+            "BENCH_DB_USER": self.user,
+            "BENCH_DB_PASSWORD": self.password,
+        }
+
+    def insert_owner(self, cursor):
+        """Insert the one user and the one application that own every token; return their ids."""
+        p = self.placeholder
+        cursor.execute(
+            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,"
+            f" is_staff, is_active, date_joined) VALUES ({p}, {p}, {p}, '', '', '', {p}, {p}, {p})",
+            ("!", False, "bench", False, True, TIMESTAMP),
+        )
+        user_id = self.last_id(cursor, "auth_user")
+        cursor.execute(
+            "INSERT INTO oauth2_provider_application (client_id, user_id, redirect_uris,"
+            " post_logout_redirect_uris, allowed_origins, client_type, authorization_grant_type,"
+            " client_secret, hash_client_secret, name, skip_authorization, created, updated, algorithm)"
+            f" VALUES ({p}, {p}, '', '', '', 'confidential', 'client-credentials', '', {p}, 'bench',"
+            f" {p}, {p}, {p}, '')",
+            ("bench-client", user_id, True, False, TIMESTAMP, TIMESTAMP),
+        )
+        return user_id, self.last_id(cursor, "oauth2_provider_application")
+
+    def last_id(self, cursor, table):
+        """Primary key of the row just inserted into ``table`` by ``cursor``."""
+        return cursor.lastrowid
+
+    def verify_sql(self):
+        """One row: (rows in the token table, rows whose checksum is not sha256 of the token)."""
+        raise NotImplementedError
+
+    def verify(self):
+        """(rows, mismatched rows, 0012 recorded as applied) in the working copy."""
+        with self.connect(self.work_name) as connection:
+            cursor = connection.cursor()
+            cursor.execute(self.verify_sql())
+            rows, bad = cursor.fetchone()
+            cursor.execute(
+                "SELECT COUNT(*) FROM django_migrations"
+                " WHERE app = 'oauth2_provider' AND name = '0012_add_token_checksum'"
+            )
+            applied = cursor.fetchone()[0] == 1
+        return rows, int(bad or 0), applied
+
+
+class SQLite(Database):
+    vendor = "sqlite"
+    placeholder = "?"
+
+    def __init__(self, name, directory):
+        super().__init__(name, "", "", "", "")
+        self.base_path = Path(directory) / f"{name}.sqlite3"
+        self.work_path = Path(directory) / f"{self.work_name}.sqlite3"
+
+    def child_vars(self, database_name):
+        path = self.base_path if database_name == self.base_name else self.work_path
+        return {**super().child_vars(str(path)), "BENCH_DB_HOST": "", "BENCH_DB_PORT": ""}
+
+    def connect(self, database_name):
+        path = self.base_path if database_name == self.base_name else self.work_path
+        connection = sqlite3.connect(path)
+        connection.create_function("sha256_hex", 1, token_checksum, deterministic=True)
+        return _Closing(connection)
+
+    def server_version(self):
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def recreate_base(self):
+        self.base_path.unlink(missing_ok=True)
+
+    def fill(self, rows):
+        """Insert the tokens with ``executemany`` over a generator: no SHA-256 or md5 in SQLite's SQL."""
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            values = (
+                (token_for_row(i), EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id)
+                for i in range(1, rows + 1)
+            )
+            cursor.executemany(
+                f"INSERT INTO {TOKEN_TABLE} ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
+            )
+            connection.commit()
+            connection.execute("ANALYZE")
+
+    def copy_base(self):
+        shutil.copyfile(self.base_path, self.work_path)
+
+    def drop_all(self):
+        self.base_path.unlink(missing_ok=True)
+        self.work_path.unlink(missing_ok=True)
+
+    def verify_sql(self):
+        return (
+            "SELECT COUNT(*), SUM(token_checksum IS NULL OR token_checksum <> sha256_hex(token))"
+            f" FROM {TOKEN_TABLE}"
+        )
+
+
+class PostgreSQL(Database):
+    vendor = "postgres"
+
+    def connect(self, database_name):
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=database_name,
+            autocommit=True,
+        )
+
+    def server_version(self):
+        with self.connect("postgres") as connection:
+            return f"PostgreSQL {connection.execute('SHOW server_version').fetchone()[0]}"
+
+    def recreate_base(self):
+        with self.connect("postgres") as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.base_name}" WITH (FORCE)')
+            connection.execute(f"CREATE DATABASE \"{self.base_name}\" ENCODING 'UTF8' TEMPLATE template0")
+
+    def last_id(self, cursor, table):
+        cursor.execute(f"SELECT currval(pg_get_serial_sequence('{table}', 'id'))")
+        return cursor.fetchone()[0]
+
+    def fill(self, rows):
+        """One ``INSERT ... SELECT`` over ``generate_series``, then VACUUM ANALYZE.
+
+        VACUUM sets hint bits and the visibility map now, so that no contender pays for them.
+        """
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            cursor.execute(
+                f"INSERT INTO {TOKEN_TABLE} ({TOKEN_COLUMNS})"
+                f" SELECT CASE"
+                f"  WHEN MOD(i, {NON_ASCII_EVERY}) = {NON_ASCII_AT}"
+                f"   THEN %s || substr(md5(i::text), 1, 16) || '-' || i"
+                f"  WHEN MOD(i, {LONG_EVERY}) = {LONG_AT}"
+                f"   THEN rpad('bench-long-' || i || '-', 255, md5(i::text))"
+                f"  ELSE 'bench-' || substr(md5(i::text), 1, 24) || '-' || i END,"
+                f" %s, %s, %s, %s, %s, %s FROM generate_series(1, %s) AS i",
+                (NON_ASCII_PREFIX, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id, rows),
+            )
+            cursor.execute("VACUUM (FREEZE, ANALYZE)")
+
+    def copy_base(self):
+        """``CREATE DATABASE ... TEMPLATE``: a file-level copy of the snapshot, indexes and statistics."""
+        with self.connect("postgres") as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.base_name}"')
+
+    def drop_all(self):
+        with self.connect("postgres") as connection:
+            for name in (self.work_name, self.base_name):
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def verify_sql(self):
+        return (
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE token_checksum IS DISTINCT FROM"
+            f" encode(sha256(convert_to(token, 'UTF8')), 'hex')) FROM {TOKEN_TABLE}"
+        )
+
+
+class MySQL(Database):
+    vendor = "mysql"
+    # Rows per INSERT ... SELECT: bounds the undo log of one statement and the recursion of its CTE.
+    CHUNK = 100_000
+
+    def connect(self, database_name):
+        import MySQLdb
+
+        connection = MySQLdb.connect(
+            host=self.host, port=int(self.port), user=self.user, password=self.password, charset="utf8mb4"
+        )
+        if database_name:
+            connection.select_db(database_name)
+        connection.autocommit(True)
+        return _Closing(connection)
+
+    def server_version(self):
+        with self.connect(None) as connection:
+            return connection.get_server_info()
+
+    def recreate_base(self):
+        with self.connect(None) as connection:
+            cursor = connection.cursor()
+            cursor.execute(f"DROP DATABASE IF EXISTS `{self.base_name}`")
+            cursor.execute(
+                f"CREATE DATABASE `{self.base_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+
+    def fill(self, rows):
+        """Chunks of ``INSERT ... SELECT`` over a recursive CTE counting from ``low`` to ``high``."""
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            mariadb = "mariadb" in connection.get_server_info().lower()
+            depth_variable = "max_recursive_iterations" if mariadb else "cte_max_recursion_depth"
+            cursor.execute(f"SET SESSION {depth_variable} = %s", (self.CHUNK + 1,))
+            for low in range(1, rows + 1, self.CHUNK):
+                high = min(low + self.CHUNK - 1, rows)
+                cursor.execute(
+                    f"INSERT INTO {TOKEN_TABLE} ({TOKEN_COLUMNS})"
+                    " WITH RECURSIVE seq (i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s)"
+                    " SELECT CASE"
+                    f"  WHEN MOD(i, {NON_ASCII_EVERY}) = {NON_ASCII_AT}"
+                    "   THEN CONCAT(%s, SUBSTRING(MD5(i), 1, 16), '-', i)"
+                    f"  WHEN MOD(i, {LONG_EVERY}) = {LONG_AT}"
+                    "   THEN RPAD(CONCAT('bench-long-', i, '-'), 255, MD5(i))"
+                    "  ELSE CONCAT('bench-', SUBSTRING(MD5(i), 1, 24), '-', i) END,"
+                    " %s, %s, %s, %s, %s, %s FROM seq",
+                    (low, high, NON_ASCII_PREFIX, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP)
+                    + (application_id, user_id),
+                )
+            cursor.execute(f"ANALYZE TABLE {TOKEN_TABLE}")
+            cursor.fetchall()
+
+    def copy_base(self):
+        """Recreate every table from its ``SHOW CREATE TABLE`` (indexes and foreign keys included) and
+        copy its rows with ``INSERT ... SELECT``: faster than migrating and generating again."""
+        with self.connect(None) as connection:
+            cursor = connection.cursor()
+            cursor.execute(f"DROP DATABASE IF EXISTS `{self.work_name}`")
+            cursor.execute(
+                f"CREATE DATABASE `{self.work_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.base_name,)
+            )
+            tables = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SET SESSION foreign_key_checks = 0")
+            connection.select_db(self.work_name)
+            for table in tables:
+                cursor.execute(f"SHOW CREATE TABLE `{self.base_name}`.`{table}`")
+                cursor.execute(cursor.fetchone()[1])
+                cursor.execute(f"INSERT INTO `{table}` SELECT * FROM `{self.base_name}`.`{table}`")
+            cursor.execute(f"ANALYZE TABLE {TOKEN_TABLE}")
+            cursor.fetchall()
+
+    def drop_all(self):
+        with self.connect(None) as connection:
+            cursor = connection.cursor()
+            for name in (self.work_name, self.base_name):
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+    def verify_sql(self):
+        # BINARY: the column's collation is case-insensitive, the check must not be.
+        return (
+            "SELECT COUNT(*), SUM(token_checksum IS NULL OR"
+            f" CAST(token_checksum AS BINARY) <> CAST(SHA2(token, 256) AS BINARY)) FROM {TOKEN_TABLE}"
+        )
+
+
+class _Closing:
+    """Context manager that closes a DB-API connection (sqlite3's and MySQLdb's only commit or not)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        return self.connection
+
+    def __exit__(self, *exc_info):
+        self.connection.close()
+
+
+DEFAULTS = {
+    "postgres": {"host": "127.0.0.1", "port": 5432, "user": "postgres"},
+    "mysql": {"host": "127.0.0.1", "port": 3306, "user": "root"},
+}
+
+
+def open_database(vendor, name, directory, host=None, port=None, user=None, password=""):
+    """The vendor class for ``--db``, with the server defaults of this project's test setup."""
+    if vendor == "sqlite":
+        return SQLite(name, directory)
+    defaults = DEFAULTS[vendor]
+    cls = PostgreSQL if vendor == "postgres" else MySQL
+    return cls(
+        name, host or defaults["host"], port or defaults["port"], user or defaults["user"], password or ""
+    )
