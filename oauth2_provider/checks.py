@@ -2,6 +2,7 @@ from importlib import metadata
 
 from django.apps import apps
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import router
 
 from . import __version__
@@ -51,3 +52,15 @@ def check_single_distribution(app_configs, **kwargs):
             id="oauth2_provider.W001",
         )
     ]
+
+
+@checks.register()
+def check_token_checksum_batch_size(app_configs, **kwargs):
+    """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""
+    from .backfill import get_batch_size
+
+    try:
+        get_batch_size()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="oauth2_provider.E001")]
+    return []

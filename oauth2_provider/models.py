@@ -382,9 +382,7 @@ class AbstractRefreshToken(models.Model):
         # The token models share one database (a system check enforces it).
         with transaction.atomic(using=router.db_for_write(access_token_model)):
             locked = list(
-                get_refresh_token_model()
-                .objects.select_for_update()
-                .filter(pk=self.pk, revoked__isnull=True)
+                get_refresh_token_model().objects.select_for_update().filter(pk=self.pk, revoked__isnull=True)
             )
             if not locked:
                 return  # revoked already, possibly by a concurrent request

@@ -411,3 +411,50 @@ def test_swapped_model_without_checksum_column_is_explained(settings, caplog):
     (record,) = [r for r in caplog.records if r.name == "oauth2_provider.migrations"]
     assert "backfill_app.ChecksumlessAccessToken has no token_checksum column" in record.getMessage()
     assert "backfill_token_checksums(" in record.getMessage()
+
+
+@pytest.mark.parametrize("size", [0, "10"])
+def test_system_check_refuses_a_bad_batch_size_before_migrate_starts(settings, size):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.OAUTH2_PROVIDER = {"TOKEN_CHECKSUM_BATCH_SIZE": size}
+
+    with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E001"):
+        call_command("check")
+
+
+def test_plain_migrate_in_a_terminal_shows_progress(tmp_path):
+    """Without any LOGGING configured, ``manage.py migrate`` prints the progress on stderr."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DOT_TEST_DB": "sqlite", "DOT_TEST_DB_NAME": str(tmp_path / "site")}
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "django", *args], env=env, capture_output=True, text=True, check=True
+        )
+
+    manage("migrate")
+    manage("migrate", "oauth2_provider", "0011")
+    with sqlite3.connect(tmp_path / "site.sqlite3") as db:
+        db.execute(
+            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,"
+            " is_staff, is_active, date_joined) VALUES ('!', 0, 'u', '', '', '', 0, 1, '2026-01-01')"
+        )
+        db.executemany(
+            f"INSERT INTO {TABLE} (token, expires, scope, created, updated, user_id)"
+            " VALUES (?, '2030-01-01', '', '2026-01-01', '2026-01-01', 1)",
+            [(token_for(i),) for i in range(500)],
+        )
+
+    result = manage("migrate", "oauth2_provider", "0012")
+
+    assert f"{TABLE}.token_checksum backfill: done, 500 rows in " in result.stderr
+    with sqlite3.connect(tmp_path / "site.sqlite3") as db:
+        rows = db.execute(f"SELECT token, token_checksum FROM {TABLE}").fetchall()
+    assert len(rows) == 500 and all(c == sha256_hex(t) for t, c in rows)
