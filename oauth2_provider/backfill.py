@@ -225,14 +225,28 @@ def backfill_class_for(connection):
     return BACKFILL_BY_VENDOR.get(connection.vendor, PythonBackfill)
 
 
+class _TerminalHandler(logging.StreamHandler):
+    """Starts on a fresh line: ``migrate`` has just written "Applying ...0012..." without a newline."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("  %(message)s"))
+        self._started = False
+
+    def emit(self, record):
+        if not self._started:
+            self._started = True
+            self.stream.write("\n")
+        super().emit(record)
+
+
 @contextlib.contextmanager
 def _visible_progress():
     """Show progress on stderr while nothing else is set up to receive it (a plain ``migrate``)."""
     if logger.hasHandlers():
         yield
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler = _TerminalHandler()
     previous_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -1,0 +1,57 @@
+"""Run by ``tox -e package``: the built wheel, installed in a clean env, passes Django's checks.
+
+Run as a script from outside the checkout, so ``oauth2_provider`` can only come from the wheel.
+"""
+
+import sys
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.core.management import call_command
+
+
+settings.configure(
+    INSTALLED_APPS=[
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "oauth2_provider",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    MIDDLEWARE=[
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ],
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ]
+            },
+        }
+    ],
+    SECRET_KEY="package-check",
+    USE_TZ=True,
+)
+django.setup()
+
+import oauth2_provider  # noqa: E402
+
+
+checkout_package = Path(__file__).resolve().parent.parent / "oauth2_provider"
+if Path(oauth2_provider.__file__).resolve().parent == checkout_package:
+    sys.exit(f"oauth2_provider was imported from the checkout ({oauth2_provider.__file__}), not the wheel")
+print(f"oauth2_provider {oauth2_provider.__version__} from {Path(oauth2_provider.__file__).parent}")
+call_command("check", fail_level="WARNING")
+call_command("makemigrations", "oauth2_provider", check=True, dry_run=True)
+call_command("migrate", verbosity=0)
+print("installed package: checks clean, no missing migrations, migrates from scratch")
