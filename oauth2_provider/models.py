@@ -125,15 +125,18 @@ class AbstractApplication(models.Model):
     def __str__(self):
         return self.name or self.client_id
 
+    def get_absolute_url(self):
+        return reverse("oauth2_provider:detail", args=[str(self.pk)])
+
     @property
     def default_redirect_uri(self):
         """The registered redirect URI when exactly one is registered."""
-        uris = self.redirect_uris.split()
-        assert uris, (
+        assert self.redirect_uris, (
             "If you are using implicit, authorization_code or all-in-one grant_type, "
             "you must define redirect_uris field in your Application model"
         )
-        if len(uris) > 1:
+        uris = self.redirect_uris.split()
+        if len(uris) != 1:
             raise errors.MissingRedirectURIError()
         return uris[0]
 
@@ -185,9 +188,6 @@ class AbstractApplication(models.Model):
         ):
             # The client secret is the HMAC key: it must never reach a browser.
             raise ValidationError(_("You cannot use HS256 with public grants or clients"))
-
-    def get_absolute_url(self):
-        return reverse("oauth2_provider:detail", args=[str(self.pk)])
 
     def get_allowed_schemes(self):
         """Schemes a redirect URI may use; override per application if needed."""

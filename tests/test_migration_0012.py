@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
-from django.test import override_settings
 from django.utils import timezone
 
 from oauth2_provider import backfill

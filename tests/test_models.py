@@ -297,6 +297,11 @@ def test_default_redirect_uri_is_ambiguous_with_several_registered():
         _ = application.default_redirect_uri
 
 
+def test_default_redirect_uri_of_blank_redirect_uris_is_a_missing_redirect_uri():
+    with pytest.raises(MissingRedirectURIError):
+        _ = unsaved_application(redirect_uris="   ").default_redirect_uri
+
+
 def test_default_redirect_uri_needs_a_registered_uri():
     with pytest.raises(AssertionError, match="you must define redirect_uris"):
         _ = unsaved_application(redirect_uris="").default_redirect_uri

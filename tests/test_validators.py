@@ -77,17 +77,6 @@ def test_uri_validator_refuses_malformed_uris(uri):
     assert messages_of(URIValidator(), uri) == ["Enter a valid URL."]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOT 3.0.1's URIValidator regex has no end anchor, so a valid prefix passes; kept for parity",
-)
-@pytest.mark.parametrize(
-    "uri", ["http://client-/cb", "http://client.example:1234567/cb", "http://client example/cb"]
-)
-def test_uri_validator_checks_up_to_the_end_of_the_uri(uri):
-    assert messages_of(URIValidator(), uri) == ["Enter a valid URL."]
-
-
 @pytest.mark.parametrize("value", [None, 42, b"http://client.example/", ["http://client.example/"]])
 def test_uri_validator_refuses_non_strings(value):
     assert messages_of(URIValidator(), value) == ["Enter a valid URL."]

@@ -9,8 +9,14 @@ class ProjectAccessToken(models.Model):
     token = models.TextField()
     token_checksum = models.CharField(max_length=64, null=True)
 
+    def __str__(self):
+        return self.token
+
 
 class ChecksumlessAccessToken(models.Model):
     """A project's token model that has no checksum column yet."""
 
     token = models.TextField()
+
+    def __str__(self):
+        return self.token
