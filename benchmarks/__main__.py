@@ -7,6 +7,7 @@ measure that child alone and check every checksum; print a table. See README.md.
 
 import argparse
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,8 +111,13 @@ def main(argv=None):
         args.db, args.db_name, sqlite_dir.name, args.host, args.port, args.user, args.password
     )
     contenders = [contender_types.ours(args.batch_size), contender_types.one_update(args.tokens)]
-    contenders += [contender_types.upstream(version, say) for version in args.against]
-    base_python = contender_types.upstream_python(args.base_from, say) if args.base_from else sys.executable
+    try:
+        contenders += [contender_types.upstream(version, say) for version in args.against]
+        base_python = sys.executable
+        if args.base_from:
+            base_python = contender_types.upstream_python(args.base_from, say)
+    except subprocess.CalledProcessError as error:
+        abort(f"could not build an upstream venv: {' '.join(map(str, error.cmd))}")
     server = database.server_version()
     results = [Result(contender.label, contender_types.describe(contender)) for contender in contenders]
 

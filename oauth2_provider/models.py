@@ -227,8 +227,13 @@ class Application(AbstractApplication):
         return (self.client_id,)
 
 
-class _Expiring:
+# The two bases below are abstract models, not plain mixins, so that Django flattens them away: a
+# project's migrations for models built on ours name only models.Model as base, as with DOT 3.0.1.
+class _Expiring(models.Model):
     """``is_expired()`` for models with an ``expires`` datetime (a missing one counts as expired)."""
+
+    class Meta:
+        abstract = True
 
     def is_expired(self):
         return not self.expires or timezone.now() >= self.expires
@@ -236,6 +241,9 @@ class _Expiring:
 
 class _ScopedToken(_Expiring):
     """Scope checks and revocation shared by access tokens and ID tokens."""
+
+    class Meta:
+        abstract = True
 
     def is_valid(self, scopes=None):
         """Not expired and granting every scope in ``scopes``."""
@@ -260,7 +268,7 @@ class _ScopedToken(_Expiring):
         }
 
 
-class AbstractGrant(_Expiring, models.Model):
+class AbstractGrant(_Expiring):
     """An authorization code (RFC 6749 section 4.1.2) waiting to be exchanged for a token."""
 
     CODE_CHALLENGE_PLAIN = "plain"
@@ -300,7 +308,7 @@ class Grant(AbstractGrant):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
 
 
-class AbstractAccessToken(_ScopedToken, models.Model):
+class AbstractAccessToken(_ScopedToken):
     """A bearer token (RFC 6749 section 5), looked up by ``token_checksum``."""
 
     id = models.BigAutoField(primary_key=True)
@@ -399,7 +407,7 @@ class RefreshToken(AbstractRefreshToken):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
 
 
-class AbstractIDToken(_ScopedToken, models.Model):
+class AbstractIDToken(_ScopedToken):
     """An OpenID Connect ID token, identified by its JWT ID (``jti``)."""
 
     id = models.BigAutoField(primary_key=True)

@@ -11,10 +11,14 @@ logger = logging.getLogger(__name__)
 
 
 def hash_existing_client_secrets(apps, schema_editor):
-    """Re-save every application's secret: ClientSecretField.pre_save hashes any that are still plain."""
+    """Re-save every application's secret: ClientSecretField.pre_save hashes any that are still plain.
+
+    Reads and writes the database being migrated, not the default one (upstream #1591).
+    """
     application_model = apps.get_model(oauth2_settings.APPLICATION_MODEL)
-    for application in application_model._default_manager.iterator():
-        application.save(update_fields=["client_secret"])
+    alias = schema_editor.connection.alias
+    for application in application_model._default_manager.using(alias).iterator():
+        application.save(update_fields=["client_secret"], using=alias)
 
 
 def warn_secrets_stay_hashed(apps, schema_editor):

@@ -1,0 +1,6 @@
+import sys
+
+from compat.cli import main
+
+
+sys.exit(main())
