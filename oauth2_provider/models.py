@@ -1,8 +1,6 @@
 import logging
-import time
 import uuid
 from contextlib import suppress
-from datetime import timedelta
 from urllib.parse import parse_qsl, urlparse
 
 from django.apps import apps
@@ -18,6 +16,7 @@ from jwcrypto.common import base64url_encode
 from oauthlib.oauth2.rfc6749 import errors
 
 from ._checksum import token_checksum
+from ._cleartokens import clear_expired_steps
 from .generators import generate_client_id, generate_client_secret
 from .scopes import get_scopes_backend
 from .settings import oauth2_settings
@@ -489,61 +488,20 @@ def get_refresh_token_admin_class():
     return oauth2_settings.REFRESH_TOKEN_ADMIN_CLASS
 
 
-def _refresh_token_lifetime():
-    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
-    if not lifetime or isinstance(lifetime, timedelta):
-        return lifetime
-    try:
-        return timedelta(seconds=lifetime)
-    except TypeError as exc:
-        raise ImproperlyConfigured(
-            "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
-        ) from exc
-
-
-def _delete_in_batches(model, condition):
-    """Delete the rows of ``model`` matching ``condition`` a batch at a time; return how many went."""
-    batch_size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
-    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
-    deleted = 0
-    while True:
-        ids = list(model.objects.filter(condition).values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        model.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
-        logger.debug("%s %s rows deleted so far", deleted, model._meta.label)
-        if pause:
-            time.sleep(pause)
-
-
 def clear_expired():
     """Delete expired tokens and grants (what ``manage.py cleartokens`` runs).
 
     Refresh tokens go only when ``REFRESH_TOKEN_EXPIRE_SECONDS`` is set: those revoked, or
-    whose access token expired, longer ago than that. Then access tokens that expired and
-    have no refresh token, ID tokens that expired and have no access token, expired grants.
+    whose access token expired, longer ago than that, and (backported fix of upstream #746)
+    those left without access token and created longer ago than that. Then access tokens that
+    expired and have no refresh token, ID tokens that expired and have no access token, expired
+    grants. Tables are walked in committed batches: see ``oauth2_provider._cleartokens``.
     """
-    now = timezone.now()
-    lifetime = _refresh_token_lifetime()
-    refresh_token_model = get_refresh_token_model()
-    if lifetime:
-        cutoff = now - lifetime
-        revoked = _delete_in_batches(refresh_token_model, models.Q(revoked__lt=cutoff))
-        logger.info("%s Revoked refresh tokens deleted", revoked)
-        expired = _delete_in_batches(refresh_token_model, models.Q(access_token__expires__lt=cutoff))
-        logger.info("%s Expired refresh tokens deleted", expired)
-    else:
-        logger.info("refresh_expire_at is %s. No refresh tokens deleted.", None)
-
-    access_tokens = _delete_in_batches(
-        get_access_token_model(), models.Q(refresh_token__isnull=True, expires__lt=now)
+    steps = clear_expired_steps(
+        get_access_token_model(), get_refresh_token_model(), get_id_token_model(), get_grant_model()
     )
-    logger.info("%s Expired access tokens deleted", access_tokens)
-    id_tokens = _delete_in_batches(get_id_token_model(), models.Q(access_token__isnull=True, expires__lt=now))
-    logger.info("%s Expired ID tokens deleted", id_tokens)
-    grants = _delete_in_batches(get_grant_model(), models.Q(expires__lt=now))
-    logger.info("%s Expired grant tokens deleted", grants)
+    for message, value in steps:
+        logger.info(message, value)
 
 
 def _is_loopback_without_port(parsed):

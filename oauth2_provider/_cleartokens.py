@@ -1,0 +1,236 @@
+"""The work behind ``clear_expired()`` / ``manage.py cleartokens``: bounded, set-based deletes.
+
+Each token table is walked by primary key in windows of ``CLEAR_EXPIRED_TOKENS_BATCH_SIZE`` rows
+(the window's end is probed in the primary key index, so the cost of a window does not depend on how
+much of the table is left, and nothing is ever counted). In every window the expired rows are selected
+and deleted with a few statements in one transaction, which commits before the next window: an
+interrupted run keeps what it finished, leaves no half-deleted batch, and a re-run resumes.
+
+Deleting a batch does what Django's deletion collector would do, without loading model instances:
+references to the batch from ``SET_NULL`` foreign keys are cleared, rows of ``CASCADE`` foreign keys
+are deleted first (recursively), then the batch itself. Where that would skip something the collector
+does (``pre_delete``/``post_delete`` receivers, ``PROTECT`` and other ``on_delete`` handlers, generic
+relations, multi-table inheritance), the batch is deleted through the ORM instead, receivers included.
+
+Which rows go is DOT 3.0.1's choice, plus one backported fix (upstream #746): a refresh token whose
+access token is already gone, and which is not revoked, used never to expire, because the expiry test
+looked at its access token's ``expires``. When ``REFRESH_TOKEN_EXPIRE_SECONDS`` is set, such a token is
+deleted once its own ``created`` is older than that lifetime.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models, router, transaction
+from django.db.models import signals
+from django.utils import timezone
+
+from .settings import oauth2_settings
+
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between two progress lines of one table.
+PROGRESS_INTERVAL_SECONDS = 5.0
+
+
+def refresh_token_cutoff(now):
+    """``now`` minus ``REFRESH_TOKEN_EXPIRE_SECONDS`` (seconds or a timedelta), or None when unset."""
+    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
+    if not lifetime:
+        return None
+    if not isinstance(lifetime, timedelta):
+        try:
+            lifetime = timedelta(seconds=lifetime)
+        except TypeError as exc:
+            raise ImproperlyConfigured(
+                "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
+            ) from exc
+    return now - lifetime
+
+
+def clear_expired_steps(access_token_model, refresh_token_model, id_token_model, grant_model):
+    """Delete expired rows table by table; yield ``(log message, argument)`` after each step.
+
+    The order matters, as in DOT 3.0.1: deleting refresh tokens frees their access tokens, and
+    deleting access tokens frees their ID tokens, for the steps that follow.
+    """
+    now = timezone.now()
+    cutoff = refresh_token_cutoff(now)
+    if cutoff:
+        yield (
+            "%s Revoked refresh tokens deleted",
+            delete_matching(refresh_token_model, models.Q(revoked__lt=cutoff)),
+        )
+        yield (
+            "%s Expired refresh tokens deleted",
+            delete_matching(refresh_token_model, expired_refresh_tokens(refresh_token_model, cutoff)),
+        )
+    else:
+        yield "refresh_expire_at is %s. No refresh tokens deleted.", None
+    without_refresh_token = _reverse_query_name(refresh_token_model, "access_token") + "__isnull"
+    yield (
+        "%s Expired access tokens deleted",
+        delete_matching(access_token_model, models.Q(expires__lt=now, **{without_refresh_token: True})),
+    )
+    without_access_token = _reverse_query_name(access_token_model, "id_token") + "__isnull"
+    yield (
+        "%s Expired ID tokens deleted",
+        delete_matching(id_token_model, models.Q(expires__lt=now, **{without_access_token: True})),
+    )
+    yield "%s Expired grant tokens deleted", delete_matching(grant_model, models.Q(expires__lt=now))
+
+
+def expired_refresh_tokens(refresh_token_model, cutoff):
+    """Refresh tokens whose access token expired before ``cutoff``, and the stranded ones of #746.
+
+    Stranded: no access token any more, not revoked (revoked ones keep until ``revoked`` is older than
+    the lifetime, for reuse detection), and created before ``cutoff``.
+    """
+    stranded = models.Q(access_token__isnull=True, revoked__isnull=True, created__lt=cutoff)
+    return models.Q(access_token__expires__lt=cutoff) | stranded
+
+
+def _reverse_query_name(model, field_name):
+    """The name by which the model ``field_name`` points to filters back to ``model``'s rows."""
+    return model._meta.get_field(field_name).related_query_name()
+
+
+def delete_matching(model, condition):
+    """Delete ``model``'s rows matching ``condition``, a committed batch per window; return how many."""
+    using = router.db_for_write(model)
+    batch_size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
+    delete = _delete_set_based if deletes_set_based(model) else _delete_with_orm
+    progress = _Progress(model._meta.label)
+    lower = None
+    while True:
+        upper = _window_end(model, using, lower, batch_size)
+        deleted = _delete_window(model, using, condition, lower, upper, delete)
+        if deleted:
+            progress.advance(deleted, upper)
+            after_batch(model, deleted)
+        if upper is None:
+            return progress.finish()
+        lower = upper
+
+
+def _window_end(model, using, lower, batch_size):
+    """The pk ending the window of ``batch_size`` rows after ``lower``; None when fewer are left."""
+    rows = model._base_manager.using(using).order_by("pk")
+    if lower is not None:
+        rows = rows.filter(pk__gt=lower)
+    return next(iter(rows.values_list("pk", flat=True)[batch_size - 1 : batch_size]), None)
+
+
+def _delete_window(model, using, condition, lower, upper, delete):
+    """Select and delete, in one transaction, the rows matching ``condition`` with lower < pk <= upper."""
+    rows = model._default_manager.using(using).filter(condition)
+    if lower is not None:
+        rows = rows.filter(pk__gt=lower)
+    if upper is not None:
+        rows = rows.filter(pk__lte=upper)
+    with transaction.atomic(using=using):
+        pks = list(rows.values_list("pk", flat=True))
+        if pks:
+            delete(model, using, pks)
+    return len(pks)
+
+
+def after_batch(model, deleted):
+    """Runs between two committed batches: waits ``CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL`` seconds."""
+    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
+    if pause:
+        time.sleep(pause)
+
+
+def _delete_with_orm(model, using, pks):
+    model._default_manager.using(using).filter(pk__in=pks).delete()
+
+
+def _delete_set_based(model, using, pks):
+    """Delete rows ``pks`` of ``model`` as the collector would, in a few statements per related table."""
+    for relation in _reverse_relations(model):
+        field = relation.field
+        related = relation.related_model._base_manager.using(using).filter(**{f"{field.name}__in": pks})
+        if relation.on_delete is models.SET_NULL:
+            related.update(**{field.name: None})
+        elif relation.on_delete is models.CASCADE:
+            children = list(related.values_list("pk", flat=True))
+            if children:
+                _delete_set_based(relation.related_model, using, children)
+    _delete_rows(model, using, pks)
+
+
+def _delete_rows(model, using, pks):
+    connection = connections[using]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} IN ({placeholders})",
+            [meta.pk.get_db_prep_value(pk, connection) for pk in pks],
+        )
+
+
+def _reverse_relations(model):
+    """The foreign keys (and one-to-ones) pointing to ``model``, as the deletion collector sees them."""
+    return [
+        field
+        for field in model._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_one or field.one_to_many)
+    ]
+
+
+_SET_BASED_ON_DELETE = (models.CASCADE, models.SET_NULL, models.DO_NOTHING)
+
+
+def deletes_set_based(model, _visited=None):
+    """Whether deleting ``model``'s rows without the ORM does all the collector would do.
+
+    Not when a delete receiver is connected to ``model`` or to a model its deletion cascades to, nor
+    when some ``on_delete`` is not CASCADE, SET_NULL or DO_NOTHING, a foreign key targets another
+    field than the primary key, the model has a generic relation or inherits from a concrete model.
+    """
+    visited = set() if _visited is None else _visited
+    if model in visited:
+        return True
+    visited.add(model)
+    meta = model._meta
+    if signals.pre_delete.has_listeners(model) or signals.post_delete.has_listeners(model):
+        return False
+    if meta.parents or any(hasattr(field, "bulk_related_objects") for field in meta.private_fields):
+        return False
+    for relation in _reverse_relations(model):
+        if relation.on_delete not in _SET_BASED_ON_DELETE or not relation.field.target_field.primary_key:
+            return False
+        if relation.on_delete is models.CASCADE and not deletes_set_based(relation.related_model, visited):
+            return False
+    return True
+
+
+class _Progress:
+    """Rows deleted from one table so far, logged every ``PROGRESS_INTERVAL_SECONDS``."""
+
+    def __init__(self, label):
+        self.label = label
+        self.deleted = 0
+        self.started = self.last_report = time.monotonic()
+
+    def advance(self, rows, upper):
+        self.deleted += rows
+        now = time.monotonic()
+        logger.debug("%s: %s rows deleted in a batch, %s so far", self.label, rows, self.deleted)
+        if now - self.last_report >= PROGRESS_INTERVAL_SECONDS:
+            self.last_report = now
+            position = "end of table" if upper is None else f"pk {upper}"
+            rate = self.deleted / max(now - self.started, 1e-9)
+            logger.info("%s: %s rows deleted up to %s, %.0f rows/s", self.label, self.deleted, position, rate)
+
+    def finish(self):
+        """Return the rows deleted."""
+        elapsed = time.monotonic() - self.started
+        logger.debug("%s: %s rows deleted in %.1fs", self.label, self.deleted, elapsed)
+        return self.deleted
