@@ -1,5 +1,7 @@
 """``python -m benchmarks``: time and peak memory of migration 0012 on a table of N access tokens.
 
+``python -m benchmarks cleartokens ...`` runs the other scenario instead: see ``cleartokens.py``.
+
 Steps: build a database at migration 0011 and fill it with N tokens (the snapshot); then, for every
 contender and repetition, copy the snapshot, run ``migrate oauth2_provider 0012`` in a child process,
 measure that child alone and check every checksum; print a table. See README.md.
@@ -42,15 +44,20 @@ def parse_args(argv):
         metavar="VERSION",
         help="build the 0011 snapshot with this upstream release instead of our package",
     )
-    parser.add_argument("--db-name", default=DATABASE_NAME, help="snapshot database; the copy adds _work")
-    parser.add_argument("--host", help="server host (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="server port (default 5432 / 3306)")
-    parser.add_argument("--user", help="server user (default postgres / root)")
-    parser.add_argument("--password", default="", help="server password (default empty)")
+    add_database_options(parser, DATABASE_NAME)
     args = parser.parse_args(argv)
     if args.tokens < 1 or args.repeat < 1:
         parser.error("--tokens and --repeat must be at least 1")
     return args
+
+
+def add_database_options(parser, default_name):
+    """The ``--db-name`` and server connection options, shared by every scenario."""
+    parser.add_argument("--db-name", default=default_name, help="snapshot database; the copy adds _work")
+    parser.add_argument("--host", help="server host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="server port (default 5432 / 3306)")
+    parser.add_argument("--user", help="server user (default postgres / root)")
+    parser.add_argument("--password", default="", help="server password (default empty)")
 
 
 def say(message):
@@ -104,6 +111,11 @@ def slug(label):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cleartokens"]:
+        from .cleartokens import main as cleartokens_main
+
+        return cleartokens_main(argv[1:])
     args = parse_args(argv)
     run_dir = WORK_DIR / f"{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
     sqlite_dir = tempfile.TemporaryDirectory(prefix="h3_bench_")

@@ -27,6 +27,19 @@ TIMESTAMP = "2025-01-01 00:00:00"
 EXPIRES = "2025-01-02 00:00:00"
 SCOPE = "read write"
 
+# The cleartokens scenario: a table at 0012 where two rows in a hundred are still valid (one of them
+# with a refresh token) and every other row expired long ago; every even id has a refresh token.
+REFRESH_TOKEN_TABLE = "oauth2_provider_refreshtoken"
+CLEARTOKENS_COLUMNS = "token, token_checksum, expires, scope, created, updated, application_id, user_id"
+LIVE_EVERY, LIVE_BELOW = 100, 2
+LIVE_EXPIRES = "2099-01-01 00:00:00"
+
+
+def cleartokens_survivors(rows):
+    """(access token ids, access token ids of refresh tokens) that a correct cleartokens keeps."""
+    live = [i for i in range(1, rows + 1) if i % LIVE_EVERY < LIVE_BELOW]
+    return live, [i for i in live if i % 2 == 0]
+
 
 def token_for_row(i):
     """Token string of row ``i``; the SQL versions in the vendor classes below compute the same value."""
@@ -87,6 +100,29 @@ class Database:
         """One row: (rows in the token table, rows whose checksum is not sha256 of the token)."""
         raise NotImplementedError
 
+    #: SQL condition true for the access tokens that get a refresh token.
+    even_id_sql = "MOD(id, 2) = 0"
+    #: SQL expression of a refresh token's string from its access token's ``id``.
+    refresh_token_sql = "'rt-' || id"
+
+    def add_refresh_tokens(self, cursor):
+        """Give every access token with an even id a refresh token, in one ``INSERT ... SELECT``."""
+        cursor.execute(
+            f"INSERT INTO {REFRESH_TOKEN_TABLE} (token, access_token_id, application_id, user_id, created,"
+            f" updated) SELECT {self.refresh_token_sql}, id, application_id, user_id, created, updated"
+            f" FROM {TOKEN_TABLE} WHERE {self.even_id_sql}"
+        )
+
+    def remaining_tokens(self):
+        """(access token ids, access token ids of refresh tokens) left in the working copy, sorted."""
+        with self.connect(self.work_name) as connection:
+            cursor = connection.cursor()
+            cursor.execute(f"SELECT id FROM {TOKEN_TABLE} ORDER BY id")
+            access_tokens = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"SELECT access_token_id FROM {REFRESH_TOKEN_TABLE} ORDER BY access_token_id")
+            refresh_tokens = [row[0] for row in cursor.fetchall()]
+        return access_tokens, refresh_tokens
+
     def verify(self):
         """(rows, mismatched rows, 0012 recorded as applied) in the working copy."""
         with self.connect(self.work_name) as connection:
@@ -138,6 +174,33 @@ class SQLite(Database):
             cursor.executemany(
                 f"INSERT INTO {TOKEN_TABLE} ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", values
             )
+            connection.commit()
+            connection.execute("ANALYZE")
+
+    even_id_sql = "id % 2 = 0"
+
+    def fill_expired(self, rows):
+        """The cleartokens scenario's rows (see ``cleartokens_survivors``), through ``executemany``."""
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            values = (
+                (
+                    f"ct-{i}",
+                    token_checksum(f"ct-{i}"),
+                    LIVE_EXPIRES if i % LIVE_EVERY < LIVE_BELOW else EXPIRES,
+                    SCOPE,
+                    TIMESTAMP,
+                    TIMESTAMP,
+                    application_id,
+                    user_id,
+                )
+                for i in range(1, rows + 1)
+            )
+            cursor.executemany(
+                f"INSERT INTO {TOKEN_TABLE} ({CLEARTOKENS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
+            )
+            self.add_refresh_tokens(cursor)
             connection.commit()
             connection.execute("ANALYZE")
 
@@ -204,6 +267,22 @@ class PostgreSQL(Database):
             )
             cursor.execute("VACUUM (FREEZE, ANALYZE)")
 
+    def fill_expired(self, rows):
+        """The cleartokens scenario's rows (see ``cleartokens_survivors``) from ``generate_series``."""
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            cursor.execute(
+                f"INSERT INTO {TOKEN_TABLE} ({CLEARTOKENS_COLUMNS})"
+                " SELECT 'ct-' || i, encode(sha256(convert_to('ct-' || i, 'UTF8')), 'hex'),"
+                f" CASE WHEN MOD(i, {LIVE_EVERY}) < {LIVE_BELOW}"
+                " THEN %s::timestamptz ELSE %s::timestamptz END,"
+                " %s, %s, %s, %s, %s FROM generate_series(1, %s) AS i",
+                (LIVE_EXPIRES, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id, rows),
+            )
+            self.add_refresh_tokens(cursor)
+            cursor.execute("VACUUM (FREEZE, ANALYZE)")
+
     def copy_base(self):
         """``CREATE DATABASE ... TEMPLATE``: a file-level copy of the snapshot, indexes and statistics."""
         with self.connect("postgres") as connection:
@@ -255,26 +334,59 @@ class MySQL(Database):
         with self.connect(self.base_name) as connection:
             cursor = connection.cursor()
             user_id, application_id = self.insert_owner(cursor)
-            mariadb = "mariadb" in connection.get_server_info().lower()
-            depth_variable = "max_recursive_iterations" if mariadb else "cte_max_recursion_depth"
-            cursor.execute(f"SET SESSION {depth_variable} = %s", (self.CHUNK + 1,))
-            for low in range(1, rows + 1, self.CHUNK):
-                high = min(low + self.CHUNK - 1, rows)
-                cursor.execute(
-                    f"INSERT INTO {TOKEN_TABLE} ({TOKEN_COLUMNS})"
-                    " WITH RECURSIVE seq (i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s)"
-                    " SELECT CASE"
-                    f"  WHEN MOD(i, {NON_ASCII_EVERY}) = {NON_ASCII_AT}"
-                    "   THEN CONCAT(%s, SUBSTRING(MD5(i), 1, 16), '-', i)"
-                    f"  WHEN MOD(i, {LONG_EVERY}) = {LONG_AT}"
-                    "   THEN RPAD(CONCAT('bench-long-', i, '-'), 255, MD5(i))"
-                    "  ELSE CONCAT('bench-', SUBSTRING(MD5(i), 1, 24), '-', i) END,"
-                    " %s, %s, %s, %s, %s, %s FROM seq",
-                    (low, high, NON_ASCII_PREFIX, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP)
-                    + (application_id, user_id),
-                )
+            self._insert_generated(
+                connection,
+                rows,
+                TOKEN_COLUMNS,
+                "CASE"
+                f"  WHEN MOD(i, {NON_ASCII_EVERY}) = {NON_ASCII_AT}"
+                "   THEN CONCAT(%s, SUBSTRING(MD5(i), 1, 16), '-', i)"
+                f"  WHEN MOD(i, {LONG_EVERY}) = {LONG_AT}"
+                "   THEN RPAD(CONCAT('bench-long-', i, '-'), 255, MD5(i))"
+                "  ELSE CONCAT('bench-', SUBSTRING(MD5(i), 1, 24), '-', i) END,"
+                " %s, %s, %s, %s, %s, %s",
+                (NON_ASCII_PREFIX, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id),
+            )
             cursor.execute(f"ANALYZE TABLE {TOKEN_TABLE}")
             cursor.fetchall()
+
+    refresh_token_sql = "CONCAT('rt-', id)"
+
+    def fill_expired(self, rows):
+        """The cleartokens scenario's rows (see ``cleartokens_survivors``) from a recursive CTE."""
+        with self.connect(self.base_name) as connection:
+            cursor = connection.cursor()
+            user_id, application_id = self.insert_owner(cursor)
+            self._insert_generated(
+                connection,
+                rows,
+                CLEARTOKENS_COLUMNS,
+                "CONCAT('ct-', i), SHA2(CONCAT('ct-', i), 256),"
+                f" CASE WHEN MOD(i, {LIVE_EVERY}) < {LIVE_BELOW} THEN %s ELSE %s END, %s, %s, %s, %s, %s",
+                (LIVE_EXPIRES, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id),
+            )
+            self.add_refresh_tokens(cursor)
+            for table in (TOKEN_TABLE, REFRESH_TOKEN_TABLE):
+                cursor.execute(f"ANALYZE TABLE {table}")
+                cursor.fetchall()
+
+    def _insert_generated(self, connection, rows, columns, select_list, params):
+        """``INSERT INTO`` the token table ``columns`` ``SELECT select_list`` for i = 1..rows.
+
+        Chunks of ``CHUNK`` rows, each counted by a recursive CTE; ``params`` fill ``select_list``.
+        """
+        cursor = connection.cursor()
+        mariadb = "mariadb" in connection.get_server_info().lower()
+        depth_variable = "max_recursive_iterations" if mariadb else "cte_max_recursion_depth"
+        cursor.execute(f"SET SESSION {depth_variable} = %s", (self.CHUNK + 1,))
+        for low in range(1, rows + 1, self.CHUNK):
+            high = min(low + self.CHUNK - 1, rows)
+            cursor.execute(
+                f"INSERT INTO {TOKEN_TABLE} ({columns})"
+                " WITH RECURSIVE seq (i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s)"
+                f" SELECT {select_list} FROM seq",
+                (low, high, *params),
+            )
 
     def copy_base(self):
         """Recreate every table from its ``SHOW CREATE TABLE`` (indexes and foreign keys included) and

@@ -66,7 +66,7 @@ def clear_expired_steps(access_token_model, refresh_token_model, id_token_model,
         )
         yield (
             "%s Expired refresh tokens deleted",
-            delete_matching(refresh_token_model, expired_refresh_tokens(refresh_token_model, cutoff)),
+            delete_matching(refresh_token_model, expired_refresh_tokens(cutoff)),
         )
     else:
         yield "refresh_expire_at is %s. No refresh tokens deleted.", None
@@ -83,7 +83,7 @@ def clear_expired_steps(access_token_model, refresh_token_model, id_token_model,
     yield "%s Expired grant tokens deleted", delete_matching(grant_model, models.Q(expires__lt=now))
 
 
-def expired_refresh_tokens(refresh_token_model, cutoff):
+def expired_refresh_tokens(cutoff):
     """Refresh tokens whose access token expired before ``cutoff``, and the stranded ones of #746.
 
     Stranded: no access token any more, not revoked (revoked ones keep until ``revoked`` is older than

@@ -38,10 +38,19 @@ OAUTH2_PROVIDER = {}
 if "BENCH_BATCH_SIZE" in os.environ:
     OAUTH2_PROVIDER["TOKEN_CHECKSUM_BATCH_SIZE"] = int(os.environ["BENCH_BATCH_SIZE"])
 
-# Progress lines of our backfill end up in the child's log file.
+# The cleartokens scenario: DOT 3.0.1 and ours both read these two keys.
+if "BENCH_REFRESH_TOKEN_EXPIRE_SECONDS" in os.environ:
+    OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"] = int(os.environ["BENCH_REFRESH_TOKEN_EXPIRE_SECONDS"])
+if "BENCH_CLEAR_BATCH_SIZE" in os.environ:
+    OAUTH2_PROVIDER["CLEAR_EXPIRED_TOKENS_BATCH_SIZE"] = int(os.environ["BENCH_CLEAR_BATCH_SIZE"])
+
+# Progress lines of our backfill, and cleartokens' counts (ours: with progress), end up in the log file.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "loggers": {"oauth2_provider.migrations": {"handlers": ["stderr"], "level": "INFO"}},
+    "loggers": {
+        name: {"handlers": ["stderr"], "level": "INFO"}
+        for name in ("oauth2_provider.migrations", "oauth2_provider.models", "oauth2_provider._cleartokens")
+    },
 }
