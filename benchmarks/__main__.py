@@ -23,7 +23,7 @@ from .report import Result, Run, closing_line, table, write_json
 
 
 WORK_DIR = Path(__file__).resolve().parent / "_work"
-DATABASE_NAME = "h3_bench"
+DATABASE_NAME = "dot_bench"
 
 
 def parse_args(argv):
@@ -118,7 +118,7 @@ def main(argv=None):
         return cleartokens_main(argv[1:])
     args = parse_args(argv)
     run_dir = WORK_DIR / f"{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
-    sqlite_dir = tempfile.TemporaryDirectory(prefix="h3_bench_")
+    sqlite_dir = tempfile.TemporaryDirectory(prefix="dot_bench_")
     database = open_database(
         args.db, args.db_name, sqlite_dir.name, args.host, args.port, args.user, args.password
     )

@@ -23,7 +23,7 @@ from .databases import cleartokens_survivors, open_database
 from .report import Result, _aligned, write_json
 
 
-DATABASE_NAME = "h7_bench"
+DATABASE_NAME = "dot_cleartokens_bench"
 REFRESH_TOKEN_EXPIRE_SECONDS = 3600
 
 
@@ -154,7 +154,7 @@ def closing_line(result, reference, rows):
 def main(argv):
     args = parse_args(argv)
     run_dir = WORK_DIR / f"cleartokens-{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
-    sqlite_dir = tempfile.TemporaryDirectory(prefix="h7_bench_")
+    sqlite_dir = tempfile.TemporaryDirectory(prefix="dot_cleartokens_bench_")
     database = open_database(
         args.db, args.db_name, sqlite_dir.name, args.host, args.port, args.user, args.password
     )

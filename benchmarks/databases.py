@@ -30,7 +30,8 @@ SCOPE = "read write"
 # The cleartokens scenario: a table at 0012 where two rows in a hundred are still valid (one of them
 # with a refresh token) and every other row expired long ago; every even id has a refresh token.
 REFRESH_TOKEN_TABLE = "oauth2_provider_refreshtoken"
-CLEARTOKENS_COLUMNS = "token, token_checksum, expires, scope, created, updated, application_id, user_id"
+# Ids are given explicitly (= the row number): MySQL may leave gaps in AUTO_INCREMENT over INSERT ... SELECT.
+CLEARTOKENS_COLUMNS = "id, token, token_checksum, expires, scope, created, updated, application_id, user_id"
 LIVE_EVERY, LIVE_BELOW = 100, 2
 LIVE_EXPIRES = "2099-01-01 00:00:00"
 
@@ -186,6 +187,7 @@ class SQLite(Database):
             user_id, application_id = self.insert_owner(cursor)
             values = (
                 (
+                    i,
                     f"ct-{i}",
                     token_checksum(f"ct-{i}"),
                     LIVE_EXPIRES if i % LIVE_EVERY < LIVE_BELOW else EXPIRES,
@@ -198,7 +200,8 @@ class SQLite(Database):
                 for i in range(1, rows + 1)
             )
             cursor.executemany(
-                f"INSERT INTO {TOKEN_TABLE} ({CLEARTOKENS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
+                f"INSERT INTO {TOKEN_TABLE} ({CLEARTOKENS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
             )
             self.add_refresh_tokens(cursor)
             connection.commit()
@@ -274,7 +277,7 @@ class PostgreSQL(Database):
             user_id, application_id = self.insert_owner(cursor)
             cursor.execute(
                 f"INSERT INTO {TOKEN_TABLE} ({CLEARTOKENS_COLUMNS})"
-                " SELECT 'ct-' || i, encode(sha256(convert_to('ct-' || i, 'UTF8')), 'hex'),"
+                " SELECT i, 'ct-' || i, encode(sha256(convert_to('ct-' || i, 'UTF8')), 'hex'),"
                 f" CASE WHEN MOD(i, {LIVE_EVERY}) < {LIVE_BELOW}"
                 " THEN %s::timestamptz ELSE %s::timestamptz END,"
                 " %s, %s, %s, %s, %s FROM generate_series(1, %s) AS i",
@@ -361,7 +364,7 @@ class MySQL(Database):
                 connection,
                 rows,
                 CLEARTOKENS_COLUMNS,
-                "CONCAT('ct-', i), SHA2(CONCAT('ct-', i), 256),"
+                "i, CONCAT('ct-', i), SHA2(CONCAT('ct-', i), 256),"
                 f" CASE WHEN MOD(i, {LIVE_EVERY}) < {LIVE_BELOW} THEN %s ELSE %s END, %s, %s, %s, %s, %s",
                 (LIVE_EXPIRES, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id),
             )

@@ -150,29 +150,42 @@ def _delete_with_orm(model, using, pks):
 
 
 def _delete_set_based(model, using, pks):
-    """Delete rows ``pks`` of ``model`` as the collector would, in a few statements per related table."""
-    for relation in _reverse_relations(model):
-        field = relation.field
-        related = relation.related_model._base_manager.using(using).filter(**{f"{field.name}__in": pks})
-        if relation.on_delete is models.SET_NULL:
-            related.update(**{field.name: None})
-        elif relation.on_delete is models.CASCADE:
-            children = list(related.values_list("pk", flat=True))
-            if children:
-                _delete_set_based(relation.related_model, using, children)
-    _delete_rows(model, using, pks)
+    """Delete rows ``pks`` of ``model`` as the collector would, with one statement per related table.
 
-
-def _delete_rows(model, using, pks):
+    The SQL is built from ``_meta`` rather than through querysets: preparing ten thousand lookup
+    values per statement in the ORM cost more than the statements themselves.
+    """
     connection = connections[using]
-    meta = model._meta
     quote = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * len(pks))
+    meta = model._meta
+    values = [meta.pk.get_db_prep_value(pk, connection) for pk in pks]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} IN ({placeholders})",
-            [meta.pk.get_db_prep_value(pk, connection) for pk in pks],
-        )
+        for relation in _reverse_relations(model):
+            table = quote(relation.related_model._meta.db_table)
+            referencing, params = _one_of(connection, quote(relation.field.column), meta.pk, values)
+            if relation.on_delete is models.SET_NULL:
+                cursor.execute(
+                    f"UPDATE {table} SET {quote(relation.field.column)} = NULL WHERE {referencing}", params
+                )
+            elif relation.on_delete is models.CASCADE:
+                related_pk = quote(relation.related_model._meta.pk.column)
+                cursor.execute(f"SELECT {related_pk} FROM {table} WHERE {referencing}", params)
+                children = [row[0] for row in cursor.fetchall()]
+                if children:
+                    _delete_set_based(relation.related_model, using, children)
+        batch, params = _one_of(connection, quote(meta.pk.column), meta.pk, values)
+        cursor.execute(f"DELETE FROM {quote(meta.db_table)} WHERE {batch}", params)
+
+
+def _one_of(connection, column, pk_field, values):
+    """SQL condition and params for ``column`` (a ``pk_field`` or a reference to it) in ``values``.
+
+    PostgreSQL gets a single array parameter: planning a list of ten thousand placeholders took it
+    longer than running the statement. Elsewhere a plain ``IN`` list.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{pk_field.rel_db_type(connection)}[])", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
 def _reverse_relations(model):
