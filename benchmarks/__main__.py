@@ -19,7 +19,7 @@ from pathlib import Path
 from . import contenders as contender_types
 from .children import log_tail, migrate
 from .databases import open_database
-from .report import Result, Run, closing_line, table, write_json
+from .report import Result, Run, closing_line, exit_status, print_results, write_json
 
 
 WORK_DIR = Path(__file__).resolve().parent / "_work"
@@ -155,22 +155,14 @@ def main(argv=None):
         "snapshot_built_with": args.base_from or "ours",
         "fill_s": round(fill_s, 2),
     }
-    print(f"migration 0012 on {args.db} ({header['server']}), {args.tokens:,} access tokens,", end=" ")
-    print(f"median of {args.repeat} run(s); snapshot migrated by {header['snapshot_built_with']}")
-    for result in results:
-        print(f"  {result.label}: {result.package}")
-    print()
-    print(table(results, args.tokens))
-    print()
-    for result in results:
-        print(closing_line(result, results[0], args.tokens))
+    title = (
+        f"migration 0012 on {args.db} ({header['server']}), {args.tokens:,} access tokens, median of"
+        f" {args.repeat} run(s); snapshot migrated by {header['snapshot_built_with']}"
+    )
+    print_results(title, results, args.tokens, closing_line)
     if args.json:
         write_json(args.json, header, results, args.tokens)
-    failed = [result.label for result in results if not result.ok]
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(results)
 
 
 if __name__ == "__main__":

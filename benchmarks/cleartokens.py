@@ -20,7 +20,7 @@ from . import contenders as contender_types
 from .__main__ import WORK_DIR, abort, add_database_options, say, slug
 from .children import migrate, run_child
 from .databases import cleartokens_survivors, open_database
-from .report import Result, _aligned, write_json
+from .report import Result, exit_status, print_results, write_json
 
 
 DATABASE_NAME = "dot_cleartokens_bench"
@@ -113,28 +113,6 @@ def measure(database, contender, rows, bench_vars, log_path):
 COLUMNS = ("contender", "wall s", "peak RSS MiB", "tokens/s", "time x ours", "RSS x ours", "rows left")
 
 
-def table(results, rows):
-    """The results as an aligned text table, ``ours`` first and every ratio relative to it."""
-    reference = results[0]
-    lines = [COLUMNS]
-    for result in results:
-        lines.append(
-            (
-                result.label,
-                f"{result.wall_s:.2f}",
-                f"{result.peak_rss_mib:.1f}",
-                f"{result.rows_per_s(rows):,.0f}",
-                f"{result.wall_s / reference.wall_s:.2f}",
-                f"{result.peak_rss_mib / reference.peak_rss_mib:.2f}",
-                "OK" if result.ok else "FAILED",
-            )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    text = [_aligned(line, widths) for line in lines]
-    text.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(text)
-
-
 def closing_line(result, reference, rows):
     """One sentence per contender: its numbers, how it compares with ``ours``, whether it was right."""
     numbers = (
@@ -183,22 +161,14 @@ def main(argv):
         sqlite_dir.cleanup()
 
     batch = args.batch_size or "default"
-    print(f"cleartokens on {args.db} ({server}), {args.tokens:,} access tokens (98 % expired,", end=" ")
-    print(f"every other one with a refresh token), batch size {batch}, median of {args.repeat} run(s)")
-    for result in results:
-        print(f"  {result.label}: {result.package}")
-    print()
-    print(table(results, args.tokens))
-    print()
-    for result in results:
-        print(closing_line(result, results[0], args.tokens))
+    title = (
+        f"cleartokens on {args.db} ({server}), {args.tokens:,} access tokens (98 % expired, every other one"
+        f" with a refresh token), batch size {batch}, median of {args.repeat} run(s)"
+    )
+    print_results(title, results, args.tokens, closing_line, COLUMNS)
     if args.json:
         header = {"scenario": "cleartokens", "db": args.db, "server": server, "tokens": args.tokens}
         write_json(
             args.json, {**header, "repeat": args.repeat, "batch_size": args.batch_size}, results, args.tokens
         )
-    failed = [result.label for result in results if not result.ok]
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(results)

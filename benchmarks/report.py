@@ -2,6 +2,7 @@
 
 import json
 import statistics
+import sys
 from dataclasses import asdict, dataclass, field
 
 
@@ -65,10 +66,13 @@ class Result:
 COLUMNS = ("contender", "wall s", "peak RSS MiB", "rows/s", "time x ours", "RSS x ours", "checksums")
 
 
-def table(results, rows):
-    """The results as an aligned text table, ``ours`` first and every ratio relative to it."""
+def table(results, rows, columns=COLUMNS):
+    """The results as an aligned text table, ``ours`` first and every ratio relative to it.
+
+    ``columns`` names the columns; the last one is the correctness check of the scenario.
+    """
     reference = results[0]
-    lines = [COLUMNS]
+    lines = [columns]
     for result in results:
         lines.append(
             (
@@ -81,7 +85,7 @@ def table(results, rows):
                 "OK" if result.ok else "FAILED",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     text = [_aligned(line, widths) for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(text)
@@ -130,3 +134,24 @@ def write_json(path, header, results, rows):
     with open(path, "w") as file:
         json.dump(document, file, indent=2)
         file.write("\n")
+
+
+def print_results(title, results, rows, closing_line, columns=COLUMNS):
+    """Print the title, where each contender's package came from, the table and one sentence each."""
+    print(title)
+    for result in results:
+        print(f"  {result.label}: {result.package}")
+    print()
+    print(table(results, rows, columns))
+    print()
+    for result in results:
+        print(closing_line(result, results[0], rows))
+
+
+def exit_status(results):
+    """1 (and a line on stderr naming them) when a contender failed, else 0."""
+    failed = [result.label for result in results if not result.ok]
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
+        return 1
+    return 0
