@@ -35,8 +35,10 @@ _PYTHON_WRITE_CHUNK = 500
 
 def get_batch_size():
     """``OAUTH2_PROVIDER["TOKEN_CHECKSUM_BATCH_SIZE"]``, checked to be a positive integer."""
+    from .checks import is_positive_int
+
     size = oauth2_settings.TOKEN_CHECKSUM_BATCH_SIZE
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+    if not is_positive_int(size):
         raise ImproperlyConfigured(
             f"OAUTH2_PROVIDER['TOKEN_CHECKSUM_BATCH_SIZE'] must be a positive integer, not {size!r}."
         )

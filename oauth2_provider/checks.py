@@ -54,6 +54,36 @@ def check_single_distribution(app_configs, **kwargs):
     ]
 
 
+def is_positive_int(value):
+    """Whether ``value`` is an int of at least 1 (``True`` is not accepted as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+@checks.register()
+def check_clear_expired_batching(app_configs, **kwargs):
+    """``cleartokens`` needs a positive batch size and a pause that is a number of seconds."""
+    errors = []
+    size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
+    if not is_positive_int(size):
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['CLEAR_EXPIRED_TOKENS_BATCH_SIZE'] must be a positive integer, "
+                f"not {size!r}.",
+                id="oauth2_provider.E002",
+            )
+        )
+    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
+    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or pause < 0:
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL'] must be a number of seconds (0 or "
+                f"more), not {pause!r}.",
+                id="oauth2_provider.E003",
+            )
+        )
+    return errors
+
+
 @checks.register()
 def check_token_checksum_batch_size(app_configs, **kwargs):
     """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""

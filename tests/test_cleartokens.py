@@ -411,3 +411,29 @@ def test_without_refresh_lifetime_the_log_says_so(scenario, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "oauth2_provider.models"]
     assert messages[0] == "refresh_expire_at is None. No refresh tokens deleted."
     assert len(messages) == 4
+
+
+@pytest.mark.parametrize(
+    "overrides, error_id",
+    [
+        ({"CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 0}, "oauth2_provider.E002"),
+        ({"CLEAR_EXPIRED_TOKENS_BATCH_SIZE": "10000"}, "oauth2_provider.E002"),
+        ({"CLEAR_EXPIRED_TOKENS_BATCH_SIZE": True}, "oauth2_provider.E002"),
+        ({"CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": -1}, "oauth2_provider.E003"),
+        ({"CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": "1"}, "oauth2_provider.E003"),
+    ],
+)
+def test_system_check_refuses_bad_cleartokens_batching(settings, overrides, error_id):
+    from oauth2_provider.checks import check_clear_expired_batching
+
+    settings.OAUTH2_PROVIDER = overrides
+
+    assert [error.id for error in check_clear_expired_batching(None)] == [error_id]
+
+
+def test_system_check_accepts_the_defaults_and_fractional_pauses(settings):
+    from oauth2_provider.checks import check_clear_expired_batching
+
+    settings.OAUTH2_PROVIDER = {"CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.5}
+
+    assert check_clear_expired_batching(None) == []
