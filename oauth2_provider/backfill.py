@@ -21,6 +21,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 
 from ._checksum import token_checksum
+from ._validation import is_positive_int
 from .settings import oauth2_settings
 
 
@@ -35,8 +36,6 @@ _PYTHON_WRITE_CHUNK = 500
 
 def get_batch_size():
     """``OAUTH2_PROVIDER["TOKEN_CHECKSUM_BATCH_SIZE"]``, checked to be a positive integer."""
-    from .checks import is_positive_int
-
     size = oauth2_settings.TOKEN_CHECKSUM_BATCH_SIZE
     if not is_positive_int(size):
         raise ImproperlyConfigured(
@@ -274,8 +273,12 @@ def backfill_token_checksums(model, using=DEFAULT_DB_ALIAS, batch_size=None):
     ``model`` is an access token model with ``token`` and ``token_checksum`` fields (a historical
     model from ``apps.get_model()`` in a migration, or the real one). Returns the rows written.
     """
+    if batch_size is None:
+        batch_size = get_batch_size()
+    elif not is_positive_int(batch_size):
+        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
     connection = connections[using]
-    backfill = backfill_class_for(connection)(model, connection, batch_size or get_batch_size())
+    backfill = backfill_class_for(connection)(model, connection, batch_size)
     with _visible_progress():
         return backfill.run()
 

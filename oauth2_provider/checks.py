@@ -6,6 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import router
 
 from . import __version__
+from ._validation import is_positive_int
+from .backfill import get_batch_size
 from .settings import oauth2_settings
 
 
@@ -54,11 +56,6 @@ def check_single_distribution(app_configs, **kwargs):
     ]
 
 
-def is_positive_int(value):
-    """Whether ``value`` is an int of at least 1 (``True`` is not accepted as 1)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @checks.register()
 def check_clear_expired_batching(app_configs, **kwargs):
     """``cleartokens`` needs a positive batch size and a pause that is a number of seconds."""
@@ -87,8 +84,6 @@ def check_clear_expired_batching(app_configs, **kwargs):
 @checks.register()
 def check_token_checksum_batch_size(app_configs, **kwargs):
     """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""
-    from .backfill import get_batch_size
-
     try:
         get_batch_size()
     except ImproperlyConfigured as exc:

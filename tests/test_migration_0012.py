@@ -457,3 +457,11 @@ def test_plain_migrate_in_a_terminal_shows_progress(tmp_path):
     with sqlite3.connect(tmp_path / "site.sqlite3") as db:
         rows = db.execute(f"SELECT token, token_checksum FROM {TABLE}").fetchall()
     assert len(rows) == 500 and all(c == sha256_hex(t) for t, c in rows)
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, "100"])
+def test_public_backfill_refuses_a_bad_explicit_batch_size(size):
+    from tests.backfill_app.models import ProjectAccessToken
+
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        backfill.backfill_token_checksums(ProjectAccessToken, batch_size=size)
