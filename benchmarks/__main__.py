@@ -1,6 +1,7 @@
 """``python -m benchmarks``: time and peak memory of migration 0012 on a table of N access tokens.
 
-``python -m benchmarks cleartokens ...`` runs the other scenario instead: see ``cleartokens.py``.
+``python -m benchmarks cleartokens ...`` and ``python -m benchmarks api ...`` run the other scenarios
+instead: see ``cleartokens.py`` and ``api.py``.
 
 Steps: build a database at migration 0011 and fill it with N tokens (the snapshot); then, for every
 contender and repetition, copy the snapshot, run ``migrate oauth2_provider 0012`` in a child process,
@@ -116,6 +117,10 @@ def main(argv=None):
         from .cleartokens import main as cleartokens_main
 
         return cleartokens_main(argv[1:])
+    if argv[:1] == ["api"]:
+        from .api import main as api_main
+
+        return api_main(argv[1:])
     args = parse_args(argv)
     run_dir = WORK_DIR / f"{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
     sqlite_dir = tempfile.TemporaryDirectory(prefix="dot_bench_")

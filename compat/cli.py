@@ -12,7 +12,7 @@ from compat.run import COMPAT_DIR, IsolationError, prepare, run_pytest
 
 BASELINE_RELEASE = "3.0.1"
 UPSTREAM_DIR = COMPAT_DIR / "_upstream"
-# Modules upstream's test files import that our own test extra does not install (see requirements.txt).
+# Modules upstream's test files import beyond Django and pytest (all in our `test` extra).
 REQUIRED_MODULES = ("pytest_django", "pytest_mock", "rest_framework")
 # pytest exit codes that mean the run itself broke: interrupted, internal error, usage error, no tests.
 BROKEN_RUN_CODES = {2, 3, 4, 5}
@@ -46,7 +46,7 @@ def _arguments(argv):
 def _environment_problems():
     """Reasons the run would measure the environment instead of our package; empty when all is well."""
     problems = [
-        f"{name} is not installed: pip install -r compat/requirements.txt"
+        f"{name} is not installed: pip install -e .[test]"
         for name in REQUIRED_MODULES
         if importlib.util.find_spec(name) is None
     ]

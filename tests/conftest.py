@@ -3,6 +3,10 @@ import os
 import pytest
 
 
+# Fixtures of the authorization-server tests (users, applications, token requests).
+pytest_plugins = ["tests.flow_helpers"]
+
+
 def _server_unreachable(backend):
     """The error text if the configured database server cannot be reached, else None.
 

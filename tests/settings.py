@@ -45,6 +45,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 ROOT_URLCONF = "tests.urls"
+# live_server serves static files and needs a STATIC_URL to do so.
+STATIC_URL = "/static/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

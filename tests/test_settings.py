@@ -124,24 +124,9 @@ DOT_3_0_1_IMPORT_STRINGS = {
 
 COMPUTED_KEYS = {"_SCOPES", "_DEFAULT_SCOPES"}
 
-# Modules the package does not have yet: their defaults cannot be imported until they land.
-_NOT_WRITTEN_YET = {
-    "OAUTH2_VALIDATOR_CLASS": "oauth2_provider.oauth2_validators",
-    "OAUTH2_BACKEND_CLASS": "oauth2_provider.oauth2_backends",
-}
-
 
 def _import_default_params():
-    params = []
-    for key in sorted(DOT_3_0_1_IMPORT_STRINGS):
-        if DOT_3_0_1_DEFAULTS[key] is None:
-            continue
-        marks = ()
-        if key in _NOT_WRITTEN_YET:
-            reason = f"{_NOT_WRITTEN_YET[key]} is not written yet: remove this mark when it is"
-            marks = pytest.mark.xfail(raises=ImportError, strict=True, reason=reason)
-        params.append(pytest.param(key, marks=marks, id=key))
-    return params
+    return [key for key in sorted(DOT_3_0_1_IMPORT_STRINGS) if DOT_3_0_1_DEFAULTS[key] is not None]
 
 
 def _discovery_view(request):

@@ -1,0 +1,283 @@
+"""``python -m benchmarks api``: requests/s and queries/request of the resource server, per kind of token.
+
+    python -m benchmarks api --db sqlite|postgres|mysql [--against 3.0.1] [--requests N] [--repeat R]
+
+Steps: migrate a fresh database with our package (upstream 3.0.1 has the same schema) and fill it with
+``--tokens`` access tokens, the cleartokens scenario's rows (2 % valid, the others expired long ago);
+then, for every contender (ours, and each ``--against`` release in its venv under ``_envs/``, with Django
+REST framework added) and repetition, a child process (``child/bench_api.py``) serves a
+``ProtectedResourceView`` and a DRF view (``OAuth2Authentication`` + ``TokenHasScope``) in-process
+through Django's test client, and times N requests to each with a valid, an unknown and an expired bearer
+token, counting the queries. The children only read the database, so they all use the snapshot itself.
+
+The table shows medians over the repetitions. There is no pass/fail on timings; a contender fails (exit
+status 1) when a view answers with another status than a resource server must (200 for the valid token;
+403 from the Django view and 401 from the DRF view for the others), or when its child crashes.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from . import contenders as contender_types
+from .__main__ import WORK_DIR, abort, add_database_options, say, slug
+from .children import log_tail, run_child
+from .cleartokens import build_snapshot
+from .databases import cleartokens_survivors, open_database
+
+
+DATABASE_NAME = "dot_api_bench"
+
+# Expected status per view for each kind of token; the table lists views and token kinds in this order.
+EXPECTED_STATUS = {
+    "protected": {"valid": 200, "unknown": 403, "expired": 403},
+    "drf": {"valid": 200, "unknown": 401, "expired": 401},
+}
+UNKNOWN_TOKEN = "bench-no-such-token"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks api", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "mysql"), required=True)
+    parser.add_argument(
+        "--against",
+        type=lambda value: [version.strip() for version in value.split(",") if version.strip()],
+        default=[],
+        help="comma-separated upstream django-oauth-toolkit releases to run too, e.g. 3.0.1",
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="timed requests per view and token")
+    parser.add_argument("--tokens", type=int, default=10_000, help="access tokens in the table")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the table shows medians")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    add_database_options(parser, DATABASE_NAME)
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.repeat < 1 or args.tokens < 100:
+        parser.error("--requests and --repeat must be at least 1, --tokens at least 100")
+    return args
+
+
+def bearer_tokens(rows):
+    """Token kind -> token string: a valid and an expired row of the snapshot, and a token nobody has.
+
+    The snapshot's tokens are ``ct-<row>`` (see ``Database.fill_expired``).
+    """
+    live = set(cleartokens_survivors(rows)[0])
+    expired = next(row for row in range(1, rows + 1) if row not in live)
+    return {"valid": f"ct-{min(live)}", "unknown": UNKNOWN_TOKEN, "expired": f"ct-{expired}"}
+
+
+@dataclass
+class Cell:
+    """Every run of one (contender, view, token kind) pair; the table shows medians over the runs."""
+
+    contender: str
+    view: str
+    token: str
+    requests: int
+    seconds: list = field(default_factory=list)
+    queries: list = field(default_factory=list)
+    statuses: set = field(default_factory=set)
+
+    def add_run(self, run):
+        """Record one run as the child reported it."""
+        self.seconds.append(run["seconds"])
+        self.queries.append(run["queries"])
+        self.statuses.update(run["statuses"])
+
+    @property
+    def expected_status(self):
+        return EXPECTED_STATUS[self.view][self.token]
+
+    @property
+    def ok(self):
+        return self.statuses == {self.expected_status}
+
+    @property
+    def requests_per_s(self):
+        return self.requests / statistics.median(self.seconds)
+
+    @property
+    def queries_per_request(self):
+        return statistics.median(self.queries) / self.requests
+
+
+def with_rest_framework(python):
+    """Install our Django REST framework version into an upstream venv that lacks it; return ``python``.
+
+    The venvs of ``contenders.upstream`` hold what the migration scenarios need; the DRF view needs DRF.
+    """
+    check = subprocess.run([python, "-c", "import rest_framework"], capture_output=True)
+    if check.returncode != 0:
+        requirement = f"djangorestframework=={metadata.version('djangorestframework')}"
+        say(f"installing {requirement} into {Path(python).parent.parent.name}")
+        subprocess.run([python, "-m", "pip", "install", "--quiet", requirement], check=True)
+    return python
+
+
+def measure(database, contender, requests, tokens, log_stem):
+    """Run the child of ``contender`` on the snapshot; return its runs, one per (view, token kind), or
+    None when it failed."""
+    log_path = log_stem.with_suffix(".log")
+    result_path = log_stem.with_suffix(".json")
+    bench_vars = {
+        **database.child_vars(database.base_name),
+        "BENCH_API_REQUESTS": str(requests),
+        "BENCH_API_TOKENS": json.dumps(tokens),
+        "BENCH_API_RESULT": str(result_path),
+    }
+    child = run_child(contender.python, ["-m", "bench_api"], bench_vars, log_path)
+    if child.returncode != 0:
+        say(f"!!! {contender.label} exited with {child.returncode}; log tail:\n{log_tail(log_path)}")
+        return None
+    return json.loads(result_path.read_text())
+
+
+COLUMNS = ("view", "token", "contender", "status", "requests/s", "queries/request", "req/s x ours")
+# The first TEXT_COLUMNS columns are left-aligned, the numbers right-aligned.
+TEXT_COLUMNS = 4
+
+
+def table(cells):
+    """The cells as an aligned table grouped by view and token kind, contenders in the order they ran
+    (``ours`` first); the last column divides by the first contender's requests/s."""
+    ours = {(cell.view, cell.token): cell for cell in cells if cell.contender == cells[0].contender}
+    contenders = list(dict.fromkeys(cell.contender for cell in cells))
+    views = list(EXPECTED_STATUS)
+
+    def order(cell):
+        kinds = list(EXPECTED_STATUS[cell.view])
+        return views.index(cell.view), kinds.index(cell.token), contenders.index(cell.contender)
+
+    lines = [COLUMNS]
+    for cell in sorted(cells, key=order):
+        reference = ours[cell.view, cell.token]
+        lines.append(
+            (
+                cell.view,
+                cell.token,
+                cell.contender,
+                _status(cell),
+                f"{cell.requests_per_s:,.0f}",
+                f"{cell.queries_per_request:.2f}",
+                f"{cell.requests_per_s / reference.requests_per_s:.2f}",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
+    text = [_aligned(line, widths) for line in lines]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
+def _aligned(cells, widths):
+    """One table line: text columns padded on the right, numbers on the left."""
+    padded = [
+        cell.ljust(width) if column < TEXT_COLUMNS else cell.rjust(width)
+        for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(padded)
+
+
+def _status(cell):
+    if cell.ok:
+        return str(cell.expected_status)
+    seen = ",".join(map(str, sorted(cell.statuses)))
+    return f"{seen} FAILED (expected {cell.expected_status})"
+
+
+def main(argv):
+    args = parse_args(argv)
+    run_dir = WORK_DIR / f"api-{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sqlite_dir = tempfile.TemporaryDirectory(prefix="dot_api_bench_")
+    database = open_database(
+        args.db, args.db_name, sqlite_dir.name, args.host, args.port, args.user, args.password
+    )
+    contenders = [contender_types.ours()]
+    try:
+        for version in args.against:
+            contender = contender_types.upstream(version, say)
+            with_rest_framework(contender.python)
+            contenders.append(contender)
+    except subprocess.CalledProcessError as error:
+        abort(f"could not build an upstream venv: {' '.join(map(str, error.cmd))}")
+    server = database.server_version()
+    packages = {contender.label: contender_types.describe(contender) for contender in contenders}
+    tokens = bearer_tokens(args.tokens)
+
+    cells, crashed = {}, []
+    try:
+        say(f"building the snapshot with {args.tokens:,} tokens on {args.db} (logs: {run_dir})")
+        build_snapshot(database, args.tokens, run_dir)
+        for repetition in range(1, args.repeat + 1):
+            for contender in contenders:
+                say(f"run {repetition}/{args.repeat}: {contender.label}")
+                log_stem = run_dir / f"{slug(contender.label)}-{repetition}"
+                runs = measure(database, contender, args.requests, tokens, log_stem)
+                if runs is None:
+                    crashed.append(contender.label)
+                for run in runs or ():
+                    key = (contender.label, run["view"], run["token"])
+                    cells.setdefault(key, Cell(*key, requests=run["requests"])).add_run(run)
+    finally:
+        database.drop_all()
+        sqlite_dir.cleanup()
+
+    print(
+        f"resource server on {args.db} ({server}), {args.tokens:,} access tokens in the table,"
+        f" {args.requests:,} requests per view and token through Django's test client,"
+        f" median of {args.repeat} run(s)"
+    )
+    for label, package in packages.items():
+        print(f"  {label}: {package}")
+    print()
+    cells = list(cells.values())
+    if cells:
+        print(table(cells))
+    if args.json:
+        write_json(args, server, packages, cells)
+    return exit_status(cells, crashed)
+
+
+def write_json(args, server, packages, cells):
+    """The header facts, each contender's package and every cell with its medians and its runs."""
+    document = {
+        "scenario": "api",
+        "db": args.db,
+        "server": server,
+        "tokens": args.tokens,
+        "requests": args.requests,
+        "repeat": args.repeat,
+        "contenders": packages,
+        "cells": [
+            {
+                "contender": cell.contender,
+                "view": cell.view,
+                "token": cell.token,
+                "ok": cell.ok,
+                "statuses": sorted(cell.statuses),
+                "requests_per_s": cell.requests_per_s,
+                "queries_per_request": cell.queries_per_request,
+                "seconds": cell.seconds,
+                "queries": cell.queries,
+            }
+            for cell in cells
+        ],
+    }
+    args.json.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def exit_status(cells, crashed):
+    """1 (and a line on stderr saying why) when a child crashed or a view answered wrongly, else 0."""
+    wrong = {cell.contender for cell in cells if not cell.ok}
+    failed = sorted(wrong.union(crashed))
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
+        return 1
+    return 0

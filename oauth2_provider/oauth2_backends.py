@@ -1,0 +1,249 @@
+"""The bridge between Django's requests and responses and oauthlib's server.
+
+oauthlib works on ``(uri, http_method, body, headers)`` and answers ``(headers, body, status)``;
+``OAuthLibCore`` builds the first from an ``HttpRequest`` and hands the second back to the views,
+which only wrap it into an ``HttpResponse``.
+"""
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+from django.http.multipartparser import MultiPartParserError
+from oauthlib import oauth2
+from oauthlib.common import Request as OauthlibRequest
+from oauthlib.common import quote, urlencode, urlencoded
+
+from .exceptions import FatalClientError, OAuthToolkitError
+from .settings import oauth2_settings
+
+
+# Header set on the oauthlib request when Django saw the request over TLS. The validator and
+# settings.oidc_issuer read it, so a client cannot fake it: it is removed when not secure.
+_SECURE_MARKER = "X_DJANGO_OAUTH_TOOLKIT_SECURE"
+
+# META entries holding the WSGI streams: file objects, not headers.
+_WSGI_STREAMS = ("wsgi.input", "wsgi.errors")
+
+
+def _build_server(server_class, validator_class):
+    """An oauthlib server of ``server_class`` answering through a new ``validator_class``."""
+    return server_class(validator_class(), **oauth2_settings.server_kwargs)
+
+
+def _parse_failure(uri, http_method, body, headers):
+    """Why oauthlib cannot parse this request (its ``ValueError`` message), or None when it can.
+
+    oauthlib rejects a query with a broken percent-escape (``%zz``) by raising a bare
+    ``ValueError`` from deep inside an endpoint; this tells that case apart from a
+    ``ValueError`` with another cause, which must not be disguised as a client error.
+    """
+    try:
+        OauthlibRequest(uri, http_method, body, headers)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _unparsable_authorization_request(uri, http_method, body, headers):
+    """The ``FatalClientError`` for an authorization request oauthlib cannot parse, else None.
+
+    Fatal, so that the user sees the error instead of being sent to a redirect URI nobody checked.
+    """
+    reason = _parse_failure(uri, http_method, body, headers)
+    if reason is None:
+        return None
+    return FatalClientError(error=oauth2.InvalidRequestFatalError(description=reason))
+
+
+# What oauthlib's grant handlers send with their own error responses (RFC 6749 section 5.1 and 5.2).
+_ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _error_answer(error):
+    """The ``(location, headers, body, status)`` answer for an oauthlib error raised out of an endpoint.
+
+    oauthlib raises some errors (URL query parameters on the token endpoint, for instance) before
+    a grant handler could add its headers: the answer gets the same ones, so that every error body
+    is served as the JSON it is.
+    """
+    return None, {**_ERROR_HEADERS, **error.headers}, error.json, error.status_code
+
+
+class OAuthLibCore:
+    """Runs an oauthlib server for Django requests.
+
+    ``server`` defaults to ``OAUTH2_SERVER_CLASS`` (the OpenID Connect server when ``OIDC_ENABLED``)
+    with an ``OAUTH2_VALIDATOR_CLASS`` instance and the settings' ``server_kwargs``.
+    """
+
+    def __init__(self, server=None):
+        self.server = server or _build_server(
+            oauth2_settings.OAUTH2_SERVER_CLASS, oauth2_settings.OAUTH2_VALIDATOR_CLASS
+        )
+
+    def _get_escaped_full_path(self, request):
+        """The request's path and query, with the query characters oauthlib refuses percent-encoded.
+
+        Django leaves characters such as ``[``, ``]`` or ``|`` unescaped in the query, while oauthlib
+        accepts only the x-www-form-urlencoded alphabet and would raise a ``ValueError``.
+        """
+        parts = urlsplit(request.get_full_path())
+        query = "".join(char if char in urlencoded else quote(char, safe=b"") for char in parts.query)
+        return urlunsplit(parts._replace(query=query))
+
+    def _get_extra_credentials(self, request):
+        """Extra values merged into a successful token response; None (nothing) by default.
+
+        Override it in a subclass (named in ``OAUTH2_BACKEND_CLASS``) to add fields computed from
+        the Django request; see oauthlib's ``TokenEndpoint.create_token_response``.
+        """
+        return None
+
+    def _extract_params(self, request):
+        """``(uri, http_method, body, headers)`` for oauthlib; the body is re-encoded as a form."""
+        uri = self._get_escaped_full_path(request)
+        body = urlencode(self.extract_body(request))
+        return uri, request.method, body, self.extract_headers(request)
+
+    def extract_headers(self, request):
+        """The request's META as oauthlib headers.
+
+        oauthlib looks up ``Authorization`` and ``Origin`` (the latter for the token endpoint's CORS
+        answer to an application's ``allowed_origins``) under their HTTP names, not their CGI ones.
+        """
+        headers = {key: value for key, value in request.META.items() if key not in _WSGI_STREAMS}
+        for cgi_name, http_name in (("HTTP_AUTHORIZATION", "Authorization"), ("HTTP_ORIGIN", "Origin")):
+            if cgi_name in headers:
+                headers[http_name] = headers[cgi_name]
+        if request.is_secure():
+            headers[_SECURE_MARKER] = "1"
+        else:
+            headers.pop(_SECURE_MARKER, None)
+        return headers
+
+    def extract_body(self, request):
+        """The form parameters of the request body as ``(name, value)`` pairs.
+
+        A multipart body Django cannot parse counts as empty, the way ``JSONOAuthLibCore`` treats
+        invalid JSON: oauthlib then answers with the OAuth2 error for the missing parameters.
+        """
+        try:
+            return request.POST.items()
+        except MultiPartParserError:
+            return ()
+
+    def validate_authorization_request(self, request):
+        """Check an authorization request; return ``(scopes, credentials)`` for the consent step.
+
+        Raises ``FatalClientError`` when the client or redirect URI cannot be trusted (the error is
+        shown to the user), ``OAuthToolkitError`` for an error to send back to the client.
+        """
+        uri, http_method, body, headers = self._extract_params(request)
+        try:
+            return self.server.validate_authorization_request(
+                uri, http_method=http_method, body=body, headers=headers
+            )
+        except oauth2.FatalClientError as error:
+            raise FatalClientError(error=error) from error
+        except oauth2.OAuth2Error as error:
+            raise OAuthToolkitError(error=error) from error
+        except ValueError:
+            error = _unparsable_authorization_request(uri, http_method, body, headers)
+            if error is None:
+                raise
+            raise error from None
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        """Answer an authorization request the user approved (``allow``) or denied.
+
+        ``scopes`` is a list; ``credentials`` holds ``client_id``, ``redirect_uri``, ``response_type``,
+        ``state`` and the optional PKCE/OpenID values. Returns ``(location, headers, body, status)``,
+        raises ``FatalClientError`` or ``OAuthToolkitError`` carrying the client's redirect URI.
+        """
+        redirect_uri = credentials.get("redirect_uri")
+        # The POSTed consent form is not an OAuth2 body: oauthlib gets the credentials instead.
+        uri, http_method, _, headers = self._extract_params(request)
+        try:
+            if not allow:
+                raise oauth2.AccessDeniedError(state=credentials.get("state"))
+            # The validator saves the grant or token for the user who answered.
+            credentials["user"] = request.user
+            response_headers, response_body, status = self.server.create_authorization_response(
+                uri=uri, http_method=http_method, headers=headers, scopes=scopes, credentials=credentials
+            )
+        except oauth2.FatalClientError as error:
+            raise FatalClientError(error=error, redirect_uri=redirect_uri) from error
+        except oauth2.OAuth2Error as error:
+            raise OAuthToolkitError(error=error, redirect_uri=redirect_uri) from error
+        except ValueError:
+            error = _unparsable_authorization_request(uri, http_method, None, headers)
+            if error is None:
+                raise
+            raise error from None
+        return response_headers.get("Location"), response_headers, response_body, status
+
+    def create_token_response(self, request):
+        """The token endpoint's ``(location, headers, body, status)``; OAuth2 errors included."""
+        uri, http_method, body, headers = self._extract_params(request)
+        extra_credentials = self._get_extra_credentials(request)
+        return self._answer(
+            self.server.create_token_response, uri, http_method, body, headers, extra_credentials
+        )
+
+    def create_revocation_response(self, request):
+        """The revocation endpoint's ``(location, headers, body, status)``."""
+        return self._answer(self.server.create_revocation_response, *self._extract_params(request))
+
+    def create_userinfo_response(self, request):
+        """The OpenID Connect userinfo endpoint's ``(location, headers, body, status)``."""
+        return self._answer(self.server.create_userinfo_response, *self._extract_params(request))
+
+    def verify_request(self, request, scopes):
+        """``(valid, oauthlib_request)``: does the request carry a token good for ``scopes``?
+
+        A query oauthlib cannot parse raises its ``ValueError``; the callers turn the
+        "Invalid hex encoding" one into Django's ``SuspiciousOperation``.
+        """
+        uri, http_method, body, headers = self._extract_params(request)
+        return self.server.verify_request(uri, http_method, body, headers, scopes=scopes)
+
+    def authenticate_client(self, request):
+        """Whether the request authenticates a client with its credentials (HTTP Basic or body)."""
+        uri, http_method, body, headers = self._extract_params(request)
+        try:
+            oauthlib_request = OauthlibRequest(uri, http_method, body, headers)
+        except ValueError:
+            # A request oauthlib cannot even read authenticates nobody.
+            return False
+        return self.server.request_validator.authenticate_client(oauthlib_request)
+
+    def _answer(self, endpoint, uri, http_method, body, headers, *args):
+        """Call an oauthlib endpoint; its OAuth2 errors become the answer instead of propagating."""
+        try:
+            response_headers, response_body, status = endpoint(uri, http_method, body, headers, *args)
+        except oauth2.OAuth2Error as error:
+            return _error_answer(error)
+        except ValueError:
+            reason = _parse_failure(uri, http_method, body, headers)
+            if reason is None:
+                raise
+            return _error_answer(oauth2.InvalidRequestError(description=reason))
+        return response_headers.get("Location"), response_headers, response_body, status
+
+
+class JSONOAuthLibCore(OAuthLibCore):
+    """An ``OAuthLibCore`` for clients that send ``application/json`` bodies instead of forms."""
+
+    def extract_body(self, request):
+        """The members of the JSON object in the body; anything else counts as an empty body."""
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except ValueError:  # also UnicodeDecodeError
+            return ()
+        return data.items() if isinstance(data, dict) else ()
+
+
+def get_oauthlib_core():
+    """A new ``OAUTH2_BACKEND_CLASS`` around a server built from the settings."""
+    server = _build_server(oauth2_settings.OAUTH2_SERVER_CLASS, oauth2_settings.OAUTH2_VALIDATOR_CLASS)
+    return oauth2_settings.OAUTH2_BACKEND_CLASS(server)

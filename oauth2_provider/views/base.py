@@ -1,0 +1,267 @@
+import json
+import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, View
+from oauthlib import oauth2
+
+from .._checksum import token_checksum
+from ..compat import login_not_required
+from ..exceptions import FatalClientError, OAuthToolkitError
+from ..forms import AllowForm
+from ..http import OAuth2ResponseRedirect
+from ..models import get_access_token_model, get_application_model
+from ..scopes import get_scopes_backend
+from ..settings import oauth2_settings
+from ..signals import app_authorized
+from .mixins import OAuthLibMixin
+
+
+log = logging.getLogger("oauth2_provider")
+
+RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
+
+# Form fields copied as they are between the authorization request data and the consent form.
+_FORM_PARAMETERS = (
+    "redirect_uri",
+    "nonce",
+    "client_id",
+    "state",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+    "claims",
+)
+# Credentials oauthlib expects even when empty, and those it must only see when the request had them.
+_REQUIRED_CREDENTIALS = ("client_id", "redirect_uri", "response_type", "state")
+_OPTIONAL_CREDENTIALS = ("code_challenge", "code_challenge_method", "nonce", "claims")
+
+
+def _http_response(body, status, headers):
+    """An ``HttpResponse`` carrying what an oauthlib endpoint answered."""
+    response = HttpResponse(content=body or "", status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _without_query_parameter(url, name):
+    """``url`` with every ``name`` parameter removed from its query string."""
+    parts = urlsplit(url)
+    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != name]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+# The LoginRequiredMixin below sends anonymous users to the login page; Django's
+# LoginRequiredMiddleware must not do it first (it knows nothing about prompt=none).
+@method_decorator(login_not_required, name="dispatch")
+class BaseAuthorizationView(LoginRequiredMixin, OAuthLibMixin, View):
+    """The authorization endpoint (RFC 6749 section 3.1), without a policy for granting access.
+
+    Serves the authorization code, implicit and OpenID Connect hybrid flows. Errors go back to the
+    client's redirect URI, or are rendered for the user when the client cannot be trusted.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        # The validated authorization request, filled in by get(); read by get_initial().
+        self.oauth2_data = {}
+        return super().dispatch(request, *args, **kwargs)
+
+    def error_response(self, error, application, **kwargs):
+        """Redirect the error to the client, or render it with its status for a ``FatalClientError``."""
+        redirect, context = super().error_response(error, **kwargs)
+        if redirect:
+            return self.redirect(context["url"], application)
+        return self.render_to_response(context, status=context["error"].status_code)
+
+    def redirect(self, redirect_to, application):
+        """Redirect to the client, with the schemes its application allows.
+
+        Without an application (the client is unknown or invalid) the schemes of the
+        ``ALLOWED_REDIRECT_URI_SCHEMES`` setting apply.
+        """
+        if application is None:
+            allowed_schemes = oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
+        else:
+            allowed_schemes = application.get_allowed_schemes()
+        return OAuth2ResponseRedirect(redirect_to, allowed_schemes)
+
+
+class AuthorizationView(BaseAuthorizationView, FormView):
+    """The authorization endpoint, asking the logged-in user for consent with ``AllowForm``.
+
+    GET validates the authorization request and shows the consent page, unless consent is not
+    needed: the application has ``skip_authorization``, or ``approval_prompt`` (the query parameter,
+    else ``REQUEST_APPROVAL_PROMPT``) is ``auto`` and a live token of the user already covers the
+    requested scopes. The request's parameters travel to the POST in the form's hidden fields;
+    POST answers with the redirect to the client, carrying the grant or the refusal.
+    """
+
+    template_name = "oauth2_provider/authorize.html"
+    form_class = AllowForm
+
+    skip_authorization_completely = False
+
+    def get_initial(self):
+        data = self.oauth2_data
+        initial = {name: data.get(name) for name in _FORM_PARAMETERS}
+        initial["scope"] = " ".join(data.get("scope", data.get("scopes", [])))
+        return initial
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        application = get_application_model().objects.filter(client_id=data["client_id"]).first()
+        if application is None:
+            # A tampered form; answered like an unknown client on GET, never redirected.
+            return self.error_response(FatalClientError(error=oauth2.InvalidClientIdError()), None)
+
+        credentials = {name: data.get(name) for name in _REQUIRED_CREDENTIALS}
+        credentials.update({name: data[name] for name in _OPTIONAL_CREDENTIALS if data.get(name)})
+        try:
+            uri, headers, body, status = self.create_authorization_response(
+                request=self.request,
+                scopes=data.get("scope"),
+                credentials=credentials,
+                allow=data.get("allow"),
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+
+        self.success_url = uri
+        log.debug("Success url for the request: %s", uri)
+        return self.redirect(uri, application)
+
+    def get(self, request, *args, **kwargs):
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            # No application yet: the client itself may be what is wrong.
+            return self.error_response(error, application=None)
+
+        if request.GET.get("prompt") == "login":
+            return self.handle_prompt_login()
+
+        # oauthlib has validated the client_id: the application exists.
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        kwargs.update(self._consent_context(application, scopes, credentials))
+        self.oauth2_data = kwargs
+        kwargs["form"] = self.get_form()
+
+        if isinstance(credentials.get("ui_locales"), list):
+            # oauthlib parsed ui_locales into a list but wants the space-separated string back.
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+
+        if not self._consent_not_needed(application, scopes):
+            return self.render_to_response(self.get_context_data(**kwargs))
+        try:
+            uri, headers, body, status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        return self.redirect(uri, application)
+
+    def _consent_context(self, application, scopes, credentials):
+        """The consent page's context (also the data of the form's hidden fields)."""
+        descriptions = get_scopes_backend().get_all_scopes()
+        context = {
+            "scopes_descriptions": [descriptions.get(scope, scope) for scope in scopes],
+            "scopes": scopes,
+            "application": application,
+            **{name: credentials[name] for name in _REQUIRED_CREDENTIALS},
+        }
+        for name in ("code_challenge", "code_challenge_method", "nonce"):
+            if name in credentials:
+                context[name] = credentials[name]
+        if "claims" in credentials:
+            # A hidden field carries text: the claims request goes back to JSON.
+            context["claims"] = json.dumps(credentials["claims"])
+        return context
+
+    def _consent_not_needed(self, application, scopes):
+        """Whether the request may be granted without showing the consent page."""
+        if application.skip_authorization:
+            # Trusted (typically in-house) applications never ask.
+            return True
+        approval_prompt = self.request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
+        if approval_prompt != "auto":
+            return False
+        live_tokens = get_access_token_model().objects.filter(
+            user=self.request.user, application=application, expires__gt=timezone.now()
+        )
+        return any(token.allow_scopes(scopes) for token in live_tokens)
+
+    def handle_prompt_login(self):
+        """Send the user to log in again (OpenID Connect ``prompt=login``), then back without the prompt."""
+        login_url = resolve_url(self.get_login_url())
+        next_url = _without_query_parameter(self._next_url_for(login_url), "prompt")
+        return redirect_to_login(next_url, login_url, self.get_redirect_field_name())
+
+    def _next_url_for(self, login_url):
+        """This request's URL as the login page's ``next``: relative when the login page is on this site."""
+        current_url = self.request.build_absolute_uri()
+        login_scheme, login_netloc = urlsplit(login_url)[:2]
+        current_scheme, current_netloc = urlsplit(current_url)[:2]
+        same_scheme = not login_scheme or login_scheme == current_scheme
+        same_site = not login_netloc or login_netloc == current_netloc
+        return self.request.get_full_path() if same_scheme and same_site else current_url
+
+    def handle_no_permission(self):
+        """Answer an anonymous user: the login page, or ``login_required`` for ``prompt=none``.
+
+        With ``prompt=none`` the user must not see any page (OpenID Connect Core 3.1.2.6): the
+        error goes straight back to the ``redirect_uri`` of the request, with its ``state``.
+        """
+        redirect_uri = self.request.GET.get("redirect_uri")
+        if self.request.GET.get("prompt") != "none" or not redirect_uri:
+            return super().handle_no_permission()
+
+        params = {"error": "login_required"}
+        state = self.request.GET.get("state")
+        if state:
+            params["state"] = state
+        separator = "&" if "?" in redirect_uri else "?"
+        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application=None)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class TokenView(OAuthLibMixin, View):
+    """The token endpoint (RFC 6749 section 3.2), for every grant type the server supports.
+
+    Sends ``app_authorized`` for each access token it issues. CORS headers for an application's
+    ``allowed_origins`` come from oauthlib, which sees the request's ``Origin``.
+    """
+
+    @method_decorator(sensitive_post_parameters("password"))
+    def post(self, request, *args, **kwargs):
+        url, headers, body, status = self.create_token_response(request)
+        if status == 200:
+            self._announce_issued_token(request, body)
+        return _http_response(body, status, headers)
+
+    def _announce_issued_token(self, request, body):
+        access_token = json.loads(body).get("access_token")
+        if access_token is None:
+            return
+        token = get_access_token_model().objects.filter(token_checksum=token_checksum(access_token)).first()
+        if token is not None:
+            app_authorized.send(sender=self, request=request, token=token)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RevokeTokenView(OAuthLibMixin, View):
+    """The token revocation endpoint (RFC 7009), for access and refresh tokens."""
+
+    def post(self, request, *args, **kwargs):
+        url, headers, body, status = self.create_revocation_response(request)
+        return _http_response(body, status, headers)

@@ -1,0 +1,74 @@
+"""The token introspection endpoint (RFC 7662), for resource servers that do not share our database."""
+
+import calendar
+
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
+
+from .._checksum import token_checksum
+from ..compat import login_not_required
+from ..models import get_access_token_model
+from .generic import ClientProtectedScopedResourceView
+
+
+def _missing_token_response():
+    """The RFC 6749 style ``invalid_request`` answer for a request without a ``token`` parameter."""
+    error = InvalidRequestError(description="Missing token parameter.")
+    response = JsonResponse(dict(error.twotuples), status=error.status_code)
+    # Same caching headers oauthlib puts on the error responses of its own endpoints.
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def _active_token_claims(token):
+    """What RFC 7662 lets us say about a valid token; ``client_id``/``username`` only when it has them."""
+    claims = {
+        "active": True,
+        "scope": token.scope,
+        # ``timegm`` reads the tuple as UTC, which also gives the 3.0.1 value for naive datetimes.
+        "exp": calendar.timegm(token.expires.timetuple()),
+    }
+    if token.application is not None:
+        claims["client_id"] = token.application.client_id
+    if token.user is not None:
+        claims["username"] = token.user.get_username()
+    return claims
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectTokenView(ClientProtectedScopedResourceView):
+    """Tells an authenticated caller whether an access token is active, and its scope, expiry and owners.
+
+    The caller authenticates as a client (HTTP Basic or credentials in the body) or with a bearer token
+    that has the ``introspection`` scope. The token to inspect is the ``token`` parameter, in the query
+    string for GET and in the form body for POST. An unknown, expired or revoked token is reported as
+    ``{"active": false}`` and nothing more, as RFC 7662 section 2.2 requires.
+    """
+
+    required_scopes = ["introspection"]
+
+    @staticmethod
+    def get_token_response(token_value=None):
+        """The JSON response describing the access token whose value is ``token_value``."""
+        if token_value is None:
+            return _missing_token_response()
+        access_token_model = get_access_token_model()
+        try:
+            token = access_token_model.objects.select_related("user", "application").get(
+                token_checksum=token_checksum(token_value)
+            )
+        except access_token_model.DoesNotExist:
+            return JsonResponse({"active": False})
+        if not token.is_valid():
+            return JsonResponse({"active": False})
+        return JsonResponse(_active_token_claims(token))
+
+    def get(self, request, *args, **kwargs):
+        return self.get_token_response(request.GET.get("token"))
+
+    def post(self, request, *args, **kwargs):
+        return self.get_token_response(request.POST.get("token"))
