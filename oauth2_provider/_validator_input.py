@@ -36,8 +36,9 @@ def decode_basic_credentials(encoded, encoding):
     """
     try:
         decoded = base64.b64decode(encoded).decode(encoding)
-    except (ValueError, LookupError) as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        log.debug("Basic auth rejected: credentials not decodable as base64 %s (%s)", encoding, exc)
+    except (ValueError, LookupError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        # The exception is not logged: a UnicodeDecodeError quotes a byte of the credentials (upstream #1735).
+        log.debug("Basic auth rejected: credentials not decodable as base64 %s", encoding)
         return None
     client_id, colon, client_secret = decoded.partition(":")
     if not colon:

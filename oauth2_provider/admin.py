@@ -7,7 +7,11 @@ default is the class of the same name below.
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
+from .forms import CLIENT_SECRET_HELP_TEXT
 from .models import (
     get_access_token_admin_class,
     get_access_token_model,
@@ -25,6 +29,49 @@ from .models import (
 # A custom user model need not have an email; search by it only where it exists.
 has_email = hasattr(get_user_model(), "email")
 _by_user_email = ("user__email",) if has_email else ()
+# Credentials are found by who holds them, never by their value: a search puts its terms in the
+# changelist's query string, which access logs and browser history keep.
+_by_user = tuple(dict.fromkeys((f"user__{get_user_model().USERNAME_FIELD}", *_by_user_email)))
+_by_holder = ("application__name", "application__client_id", *_by_user)
+
+
+def _masked(value):
+    """``value`` (a token or an authorization code) reduced to an ellipsis and its last few characters.
+
+    Enough to tell rows apart or to recognise a token someone reads out, never enough to use it: at
+    most 4 characters and a fifth of the value are shown, so a short value shows less or nothing.
+    """
+    if not value:
+        return ""
+    shown = min(4, len(value) // 5)
+    return "\u2026" + value[len(value) - shown :]
+
+
+class _CredentialAdmin(admin.ModelAdmin):
+    """Shows a grant's or token's credential masked only (backported fix of upstream #1736).
+
+    Access and refresh tokens and authorization codes are stored in cleartext. The changelist shows
+    ``credential_field`` masked; the change and view pages leave the field out and show it masked,
+    read only. The add page keeps the field, for a value its author types and already knows.
+    """
+
+    credential_field = None
+
+    def get_exclude(self, request, obj=None):
+        exclude = super().get_exclude(request, obj)
+        if obj is None:
+            return exclude
+        return (*(exclude or ()), self.credential_field)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly_fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly_fields
+        return (*readonly_fields, "masked_credential")
+
+    @admin.display(description=_("credential"))
+    def masked_credential(self, obj):
+        return _masked(getattr(obj, self.credential_field))
 
 
 class ApplicationAdmin(admin.ModelAdmin):
@@ -34,18 +81,33 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ("name", *_by_user_email)
     raw_id_fields = ("user",)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        help_texts = {"client_secret": CLIENT_SECRET_HELP_TEXT, **kwargs.pop("help_texts", {})}
+        return super().get_form(request, obj, change, help_texts=help_texts, **kwargs)
 
-class AccessTokenAdmin(admin.ModelAdmin):
-    list_display = ("token", "user", "application", "expires")
+    # The add and change forms post the client secret in cleartext: keep it out of Django's error
+    # reports (upstream #1512).
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class AccessTokenAdmin(_CredentialAdmin):
+    credential_field = "token"
+    list_display = ("pk", "masked_credential", "user", "application", "expires")
     list_select_related = ("application", "user")
     list_filter = ("application",)
-    search_fields = ("token", *_by_user_email)
+    search_fields = _by_holder
     raw_id_fields = ("user", "source_refresh_token")
 
 
-class GrantAdmin(admin.ModelAdmin):
-    list_display = ("code", "application", "user", "expires")
-    search_fields = ("code", *_by_user_email)
+class GrantAdmin(_CredentialAdmin):
+    credential_field = "code"
+    list_display = ("pk", "masked_credential", "application", "user", "expires")
+    # As for refresh tokens (upstream #1674): without it the admin's bare select_related() follows
+    # every non-null foreign key, through the user model's as well.
+    list_select_related = ("application", "user")
+    search_fields = _by_holder
     raw_id_fields = ("user",)
 
 
@@ -57,10 +119,13 @@ class IDTokenAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class RefreshTokenAdmin(admin.ModelAdmin):
-    list_display = ("token", "user", "application")
+class RefreshTokenAdmin(_CredentialAdmin):
+    credential_field = "token"
+    list_display = ("pk", "masked_credential", "user", "application")
+    # Each row shows its user and application: fetched in the changelist's query (upstream #1674).
+    list_select_related = ("application", "user")
     list_filter = ("application",)
-    search_fields = ("token", *_by_user_email)
+    search_fields = _by_holder
     raw_id_fields = ("user", "access_token")
 
 

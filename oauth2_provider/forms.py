@@ -1,4 +1,14 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+# The help text of the application forms' client_secret (backport of upstream #1628). The model field
+# still says "Hashed on Save...", which is wrong when hash_client_secret is off; changing the model
+# would need a migration that DOT 3.0.1 does not have, so the forms that show it say it instead.
+CLIENT_SECRET_HELP_TEXT = _(
+    "Hashed on save unless “Hash client secret” is unchecked: a hashed secret cannot be read back, "
+    "so copy it now if it is a new one."
+)
 
 
 def _hidden(required=True):

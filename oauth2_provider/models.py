@@ -1,7 +1,8 @@
 import logging
 import uuid
 from contextlib import suppress
-from urllib.parse import parse_qsl, urlparse
+from typing import NamedTuple
+from urllib.parse import SplitResult, urlparse, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db import models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from jwcrypto import jwk
 from jwcrypto.common import base64url_encode
 from oauthlib.oauth2.rfc6749 import errors
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 class ClientSecretField(models.CharField):
     """Stores the client secret through Django's password hashers, unless the application opts out."""
 
+    # A traceback through here must not show the cleartext secret in Django's error reports (#1512).
+    @sensitive_variables("secret")
     def pre_save(self, model_instance, add):
         if getattr(model_instance, "hash_client_secret", True):
             secret = getattr(model_instance, self.attname)
@@ -171,6 +175,12 @@ class AbstractApplication(models.Model):
         validate = AllowedURIValidator(schemes, name="redirect uri", allow_path=True, allow_query=True)
         for uri in redirect_uris:
             validate(uri)
+            if _redirect_uri_parts(uri) is None:
+                # The validator lets a bare trailing "#" and credentials through, but no request
+                # can match such a URI any more (upstream #1801): refuse it now, not at login.
+                raise ValidationError(
+                    _("Redirect URI {uri} can never match: it has a fragment or credentials.").format(uri=uri)
+                )
 
     def _clean_allowed_origins(self):
         # Origins are scheme://host[:port] only; CORS is offered over ALLOWED_SCHEMES.
@@ -224,6 +234,15 @@ class Application(AbstractApplication):
 
     def natural_key(self):
         return (self.client_id,)
+
+
+def _credential_label(instance):
+    """How a grant or token is shown: its model and primary key, never the code or token itself.
+
+    Backported fix of upstream #1736: ``str()`` of these models used to be the cleartext credential,
+    which the admin puts in page titles, breadcrumbs and its change history, and logs repeat.
+    """
+    return f"{instance._meta.verbose_name} {instance.pk}"
 
 
 # The two bases below are abstract models, not plain mixins, so that Django flattens them away: a
@@ -296,7 +315,7 @@ class AbstractGrant(_Expiring):
         abstract = True
 
     def __str__(self):
-        return self.code
+        return _credential_label(self)
 
     def redirect_uri_allowed(self, uri):
         return uri == self.redirect_uri
@@ -347,7 +366,7 @@ class AbstractAccessToken(_ScopedToken):
         abstract = True
 
     def __str__(self):
-        return self.token
+        return _credential_label(self)
 
 
 class AccessToken(AbstractAccessToken):
@@ -381,7 +400,7 @@ class AbstractRefreshToken(models.Model):
         unique_together = ("token", "revoked")
 
     def __str__(self):
-        return self.token
+        return _credential_label(self)
 
     def revoke(self):
         """Mark this refresh token revoked (once) and revoke its access token."""
@@ -504,30 +523,73 @@ def clear_expired():
         logger.info(message, value)
 
 
-def _is_loopback_without_port(parsed):
+class _RedirectURIParts(NamedTuple):
+    """What redirect URI matching compares: the split URI, and whether it had a ``?``.
+
+    ``https://client.example/cb?`` and ``https://client.example/cb`` have the same (empty) query
+    but are different strings, so different redirect URIs.
+    """
+
+    parts: SplitResult
+    has_query: bool
+
+
+def _redirect_uri_parts(uri):
+    """``uri`` split for matching, or None when it can never be a redirect URI.
+
+    A fragment never is (RFC 6749 section 3.1.2; a bare trailing ``#`` is an empty fragment, still
+    a fragment), nor are credentials in the authority, nor a host or port that does not parse.
+    ``urlsplit`` keeps ``;params`` in the path, so they are compared as part of it.
+    """
+    if "#" in uri:
+        return None
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError:
+        return None
+    if "@" in parts.netloc:
+        return None
+    # A "?" cannot occur in the scheme, authority or path: the first one opens the query.
+    return _RedirectURIParts(parts, "?" in uri)
+
+
+def _is_loopback_without_port(parts):
     # RFC 8252 section 7.3: a native app may pick any port for an http loopback redirect URI.
-    return parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "::1") and parsed.port is None
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1") and parts.port is None
 
 
-def _same_endpoint(registered, candidate):
-    if candidate.scheme != registered.scheme or candidate.path != registered.path:
+def _is_registered_uri(candidate, registered):
+    """Whether ``candidate`` is the ``registered`` redirect URI (the loopback port aside)."""
+    wanted, got = registered.parts, candidate.parts
+    same_except_authority = (
+        got.scheme == wanted.scheme
+        and got.path == wanted.path
+        and candidate.has_query == registered.has_query
+        and got.query == wanted.query
+    )
+    if not same_except_authority:
         return False
-    if candidate.netloc == registered.netloc:
+    if got.netloc == wanted.netloc:
         return True
-    return _is_loopback_without_port(registered) and candidate.hostname == registered.hostname
+    return _is_loopback_without_port(wanted) and got.hostname == wanted.hostname
 
 
 def redirect_to_uri_allowed(uri, allowed_uris):
     """Whether ``uri`` may be redirected to, given the registered ``allowed_uris``.
 
-    Scheme, host, port and path must match a registered URI, whose query parameters must all
-    be present in ``uri``; a registered http loopback URI without a port accepts any port.
+    The match is exact, as RFC 9700 section 2.1 requires (backported fix of upstream #1801): the
+    same scheme, authority, path (``;params`` included) and query string, compared as strings, so
+    no query parameter, path parameter, credentials or fragment can be added to a registered URI.
+    The one exception is RFC 8252's: a registered http loopback URI (127.0.0.1 or [::1]) without
+    a port accepts any port. The scheme is compared case-insensitively (``urlsplit`` lowercases it).
     """
-    candidate = urlparse(uri)
-    candidate_query = set(parse_qsl(candidate.query))
+    candidate = _redirect_uri_parts(uri)
+    if candidate is None:
+        return False
     for allowed in allowed_uris:
-        registered = urlparse(allowed)
-        if _same_endpoint(registered, candidate) and set(parse_qsl(registered.query)) <= candidate_query:
+        registered = _redirect_uri_parts(allowed)
+        if registered is not None and _is_registered_uri(candidate, registered):
             return True
     return False
 

@@ -23,8 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
-from jwcrypto import jws, jwt
-from jwcrypto.common import JWException
+from jwcrypto import jwk, jws, jwt
+from jwcrypto.common import JWException, base64url_encode
 from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.openid import RequestValidator
 
@@ -127,6 +127,46 @@ def _epoch_seconds(moment):
     return int(moment.timestamp())
 
 
+def _is_hashed(stored_secret):
+    """Whether a stored client secret is in a password hasher's format (``hash_client_secret``)."""
+    try:
+        identify_hasher(stored_secret)
+    except ValueError:
+        return False
+    return True
+
+
+# The request attribute holding the client secret that authenticated the client during this request.
+_AUTHENTICATED_SECRET = "_oauth2_provider_authenticated_client_secret"
+
+
+def _remember_authenticated_secret(request, client_secret):
+    """Keep the verified cleartext secret for this request only: it is the HS256 key of its ID tokens."""
+    setattr(request, _AUTHENTICATED_SECRET, client_secret)
+
+
+# RFC 7518 section 3.2: an HS256 key has at least as many bits as the hash output. Shorter ones, the
+# empty secret first of all, would let anyone forge ID tokens; jwcrypto refuses them with an exception.
+_HS256_MIN_KEY_BYTES = 32
+
+
+def _hs256_key(request):
+    """The HMAC key of an HS256 ID token for ``request.client``, or None when there is no usable one.
+
+    OpenID Connect Core 1.0 section 10.1 signs with the UTF-8 octets of the client secret, the value the
+    relying party holds. A secret stored hashed (the default) is not that value (upstream #1737): the key
+    is then the cleartext the client authenticated with during this request, and there is none when it
+    did not authenticate with its secret.
+    """
+    stored_secret = request.client.client_secret
+    hashed = _is_hashed(stored_secret)
+    secret = getattr(request, _AUTHENTICATED_SECRET, None) if hashed else stored_secret
+    if not secret or len(secret.encode("utf-8")) < _HS256_MIN_KEY_BYTES:
+        return None
+    # Unhashed, the application's own key: a project may have overridden jwk_key.
+    return jwk.JWK(kty="oct", k=base64url_encode(secret)) if hashed else request.client.jwk_key
+
+
 class OAuth2Validator(RequestValidator):
     # Claim name -> the scope that releases it. A claim not listed is never released; a subclass adds
     # its own claims here, or sets None to release every claim whatever the granted scopes.
@@ -148,10 +188,8 @@ class OAuth2Validator(RequestValidator):
         """Whether ``provided_secret`` is the client's secret, stored hashed or, if not, as plain text."""
         if not isinstance(provided_secret, str):
             return False
-        try:
-            identify_hasher(stored_secret)
-        except ValueError:
-            # Not in any hasher's format: an application saved with hash_client_secret=False.
+        if not _is_hashed(stored_secret):
+            # An application saved with hash_client_secret=False.
             return constant_time_compare(provided_secret, stored_secret)
         return check_password(provided_secret, stored_secret)
 
@@ -174,6 +212,7 @@ class OAuth2Validator(RequestValidator):
         if not self._check_secret(client_secret, request.client.client_secret):
             log.debug("Basic auth rejected: wrong secret for client %r", client_id)
             return False
+        _remember_authenticated_secret(request, client_secret)
         return True
 
     def _authenticate_request_body(self, request):
@@ -192,6 +231,7 @@ class OAuth2Validator(RequestValidator):
         if not self._check_secret(client_secret, request.client.client_secret):
             log.debug("Body auth rejected: wrong secret for client %r", client_id)
             return False
+        _remember_authenticated_secret(request, client_secret)
         return True
 
     def _load_application(self, client_id, request):
@@ -203,6 +243,10 @@ class OAuth2Validator(RequestValidator):
         if not hasattr(request, "client"):
             # A programming error, not bad input: oauthlib requests always have the attribute.
             raise AssertionError('"request" instance has no "client" attribute')
+        if not isinstance(request.client, AbstractApplication):
+            # oauthlib copies every request parameter onto its request: a ``client`` parameter in the body
+            # or the query arrives here as a string (upstream #1252). Only an application counts as loaded.
+            request.client = None
         application = request.client or self._application_with_client_id(client_id)
         if application is None:
             log.debug("Client rejected: no application with client id %r", client_id)
@@ -452,6 +496,10 @@ class OAuth2Validator(RequestValidator):
                 raise errors.InvalidGrantError(description="The refresh token was deleted.", request=request)
             request.refresh_token_instance = consumed
             already_issued = AccessToken.objects.filter(source_refresh_token=consumed).first()
+            if consumed.revoked is not None and already_issued is None:
+                # Revoked since validate_refresh_token, and not by rotation: by the revocation endpoint
+                # or the family's reuse protection. Honouring it now would bring it back (upstream #1816).
+                raise errors.InvalidGrantError(description="The refresh token was revoked.", request=request)
             consumed.revoke()
             request.refresh_token_instance = None
         if already_issued is None:
@@ -476,8 +524,19 @@ class OAuth2Validator(RequestValidator):
             scope=token["scope"],
             expires=expires,
             source_refresh_token=source_refresh_token,
-            id_token=self._load_id_token(signed_id_token) if signed_id_token else None,
+            id_token=self._issued_id_token(signed_id_token, request) if signed_id_token else None,
         )
+
+    def _issued_id_token(self, signed_id_token, request):
+        """The IDToken row of the ID token issued with these tokens.
+
+        ``finalize_id_token`` left it on the request. Verifying the JWT again is the fallback: it cannot
+        work for an HS256 token signed with a cleartext secret that the server only keeps hashed.
+        """
+        issued = getattr(request, "id_token", None)
+        if isinstance(issued, IDToken) and issued.pk is not None:
+            return issued
+        return self._load_id_token(signed_id_token)
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         # A rotated refresh token stays in the family of the one it replaces; a first one starts a family.
@@ -495,9 +554,9 @@ class OAuth2Validator(RequestValidator):
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         """Whether ``refresh_token`` may be used by ``client``; loads its user onto the request.
 
-        A refresh token revoked longer than ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` ago is refused, and
-        with ``REFRESH_TOKEN_REUSE_PROTECTION`` its replay revokes its whole family: the server cannot tell
-        the legitimate client from the thief, so both lose their tokens.
+        A revoked refresh token is refused unless it is still within its grace period (see
+        ``_within_grace_period``), and with ``REFRESH_TOKEN_REUSE_PROTECTION`` its replay revokes its whole
+        family: the server cannot tell the legitimate client from the thief, so both lose their tokens.
         """
         if not is_lookup_safe(refresh_token):
             return False
@@ -510,9 +569,7 @@ class OAuth2Validator(RequestValidator):
         )
         if found is None:
             return False
-        if found.revoked is not None and found.revoked <= timezone.now() - timedelta(
-            seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
-        ):
+        if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
                 for member in RefreshToken.objects.filter(token_family=found.token_family):
                     member.revoke()
@@ -522,6 +579,21 @@ class OAuth2Validator(RequestValidator):
         # Kept for get_original_scopes and save_bearer_token, which would otherwise query it again.
         request.refresh_token_instance = found
         return client is not None and found.application_id == client.pk
+
+    def _within_grace_period(self, revoked_refresh_token):
+        """Whether a revoked refresh token may still be replayed (``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``).
+
+        The grace period is for a client that refreshed but never received the answer: it retries with
+        the refresh token that the lost answer replaced, and gets that answer again. So it only covers a
+        token revoked by rotation whose replacement is still alive, which is what the access token issued
+        from it proves (revoking the replacement deletes that access token). It does not cover a token
+        revoked on purpose, never used to refresh (upstream #1816, RFC 7009 section 2.1), nor one whose
+        replacement was refreshed in turn, further back in the family (upstream #1617).
+        """
+        grace_start = timezone.now() - timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+        if revoked_refresh_token.revoked <= grace_start:
+            return False
+        return AccessToken.objects.filter(source_refresh_token_id=revoked_refresh_token.pk).exists()
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
         """The scope granted with the refresh token, from the access token issued with or from it."""
@@ -539,26 +611,33 @@ class OAuth2Validator(RequestValidator):
     # Revocation (RFC 7009)
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
-        """Revoke the access or refresh token ``token``; the hint only says which kind to look for first."""
+        """Revoke the access or refresh token ``token`` if it was issued to the client of ``request``.
+
+        RFC 7009 section 2.1: a client revokes its own tokens only (upstream #727). A token of another
+        client, like an unknown one, is left alone and the endpoint answers the same. The hint only says
+        which kind of token to look for first.
+        """
+        if not isinstance(request.client, AbstractApplication):
+            return
         finders = [self._access_tokens_with_value, self._refresh_tokens_with_value]
         if token_type_hint == "refresh_token":
             finders.reverse()
         for find in finders:
-            matches = find(token)
+            matches = find(token, request.client)
             if matches:
                 for match in matches:
                     match.revoke()
                 return
 
-    def _access_tokens_with_value(self, token):
+    def _access_tokens_with_value(self, token, application):
         if not isinstance(token, str):
             return []
-        return list(AccessToken.objects.filter(token_checksum=token_checksum(token)))
+        return list(AccessToken.objects.filter(token_checksum=token_checksum(token), application=application))
 
-    def _refresh_tokens_with_value(self, token):
+    def _refresh_tokens_with_value(self, token, application):
         if not is_lookup_safe(token):
             return []
-        return list(RefreshToken.objects.filter(token=token))
+        return list(RefreshToken.objects.filter(token=token, application=application))
 
     # Protected resources: bearer tokens (RFC 6750), local or introspected (RFC 7662)
 
@@ -677,7 +756,7 @@ class OAuth2Validator(RequestValidator):
         if request.nonce:
             id_token.setdefault("nonce", request.nonce)
 
-        key = request.client.jwk_key
+        key = self._id_token_signing_key(request)
         header = {"typ": "JWT", "alg": request.client.algorithm}
         if request.client.algorithm == AbstractApplication.RS256_ALGORITHM:
             # Relying parties pick the verification key from the JWKS by its kid.
@@ -690,6 +769,25 @@ class OAuth2Validator(RequestValidator):
         request.access_token = id_token_instance
         request.id_token = id_token_instance
         return signed.serialize()
+
+    def _id_token_signing_key(self, request):
+        """The key of the client's algorithm; an OAuth2 error when HS256 has no key the client can verify."""
+        if request.client.algorithm != AbstractApplication.HS256_ALGORITHM:
+            return request.client.jwk_key
+        key = _hs256_key(request)
+        if key is None:
+            # Signing with the stored hash (DOT 3.0.1) gave ID tokens no relying party could verify.
+            log.warning(
+                "No HS256 key for the ID token of client %r: its secret is shorter than %d bytes, or stored "
+                "hashed while the client did not authenticate with it. Give it a long enough secret, "
+                "stored with hash_client_secret=False to issue its ID tokens in every flow.",
+                request.client.client_id,
+                _HS256_MIN_KEY_BYTES,
+            )
+            # The same answer as for a client without any algorithm: the openid scope cannot be served.
+            description = "This application cannot sign ID tokens with HS256 in this flow."
+            raise errors.InvalidScopeError(description=description, request=request)
+        return key
 
     def get_id_token_dictionary(self, token, token_handler, request):
         """The claims added to oauthlib's (aud, iat, nonce, at_hash, c_hash), and the expiry time.

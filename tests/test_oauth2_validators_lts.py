@@ -497,7 +497,7 @@ def test_access_token_revocation_looks_up_the_checksum(validator, password_app, 
         token="to-revoke", user=user, application=password_app, expires=timezone.now() + timedelta(hours=1)
     )
     with CaptureQueriesContext(connection) as queries:
-        validator.revoke_token("to-revoke", "access_token", oauthlib_request())
+        validator.revoke_token("to-revoke", "access_token", oauthlib_request(client=password_app))
     assert not AccessToken.objects.exists()
     lookup = queries[0]["sql"]
     assert token_checksum("to-revoke") in lookup and "to-revoke" not in lookup

@@ -3,8 +3,11 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.forms.models import modelform_factory
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
+from ..forms import CLIENT_SECRET_HELP_TEXT
 from ..models import get_application_model
 
 
@@ -26,7 +29,11 @@ _EDITABLE_FIELDS = (
 
 def _application_form_class():
     """A ModelForm for the application model in use now (it may be swapped), over ``_EDITABLE_FIELDS``."""
-    return modelform_factory(get_application_model(), fields=_EDITABLE_FIELDS)
+    return modelform_factory(
+        get_application_model(),
+        fields=_EDITABLE_FIELDS,
+        help_texts={"client_secret": CLIENT_SECRET_HELP_TEXT},
+    )
 
 
 class ApplicationOwnerIsUserMixin(LoginRequiredMixin):
@@ -41,6 +48,8 @@ class ApplicationOwnerIsUserMixin(LoginRequiredMixin):
         return get_application_model().objects.filter(user=self.request.user)
 
 
+# The form posts the client secret in cleartext: Django's error reports must not show it (upstream #1512).
+@method_decorator(sensitive_post_parameters("client_secret"), name="post")
 class ApplicationRegistration(LoginRequiredMixin, CreateView):
     """Registers a new application owned by the requesting user."""
 
@@ -76,6 +85,7 @@ class ApplicationDelete(ApplicationOwnerIsUserMixin, DeleteView):
     template_name = "oauth2_provider/application_confirm_delete.html"
 
 
+@method_decorator(sensitive_post_parameters("client_secret"), name="post")
 class ApplicationUpdate(ApplicationOwnerIsUserMixin, UpdateView):
     """Edits one of the user's applications; on success it redirects to the application's detail page."""
 

@@ -43,6 +43,9 @@ _FORM_PARAMETERS = (
 # Credentials oauthlib expects even when empty, and those it must only see when the request had them.
 _REQUIRED_CREDENTIALS = ("client_id", "redirect_uri", "response_type", "state")
 _OPTIONAL_CREDENTIALS = ("code_challenge", "code_challenge_method", "nonce", "claims")
+# Token request parameters that Django's error reports must not show (the client secret is upstream
+# #1512; codes, refresh tokens and PKCE verifiers are credentials just as much).
+_TOKEN_REQUEST_SECRETS = ("password", "client_secret", "code", "code_verifier", "refresh_token")
 
 
 def _http_response(body, status, headers):
@@ -136,7 +139,8 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             return self.error_response(error, application)
 
         self.success_url = uri
-        log.debug("Success url for the request: %s", uri)
+        # Not the URI itself: it carries the authorization code (and tokens, for implicit and hybrid).
+        log.debug("Authorization granted; redirecting to client %s", application.client_id)
         return self.redirect(uri, application)
 
     def get(self, request, *args, **kwargs):
@@ -218,18 +222,27 @@ class AuthorizationView(BaseAuthorizationView, FormView):
         """Answer an anonymous user: the login page, or ``login_required`` for ``prompt=none``.
 
         With ``prompt=none`` the user must not see any page (OpenID Connect Core 3.1.2.6): the
-        error goes straight back to the ``redirect_uri`` of the request, with its ``state``.
+        error goes back to the client's redirect URI, with the request's ``state``. The request is
+        validated first, like any other (backported fix of upstream #1719): DOT 3.0.1 redirected to
+        whatever ``redirect_uri`` the query named, so the endpoint was an open redirect. An invalid
+        request gets the error oauthlib found instead, shown to the user if the client or its
+        redirect URI is what is wrong.
         """
-        redirect_uri = self.request.GET.get("redirect_uri")
-        if self.request.GET.get("prompt") != "none" or not redirect_uri:
+        if self.request.GET.get("prompt") != "none":
             return super().handle_no_permission()
+        try:
+            _scopes, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
 
+        # oauthlib has checked the client and that the redirect URI is one it registered.
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        redirect_uri = credentials["redirect_uri"]
         params = {"error": "login_required"}
-        state = self.request.GET.get("state")
-        if state:
-            params["state"] = state
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
         separator = "&" if "?" in redirect_uri else "?"
-        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application=None)
+        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -241,7 +254,7 @@ class TokenView(OAuthLibMixin, View):
     ``allowed_origins`` come from oauthlib, which sees the request's ``Origin``.
     """
 
-    @method_decorator(sensitive_post_parameters("password"))
+    @method_decorator(sensitive_post_parameters(*_TOKEN_REQUEST_SECRETS))
     def post(self, request, *args, **kwargs):
         url, headers, body, status = self.create_token_response(request)
         if status == 200:
@@ -262,6 +275,7 @@ class TokenView(OAuthLibMixin, View):
 class RevokeTokenView(OAuthLibMixin, View):
     """The token revocation endpoint (RFC 7009), for access and refresh tokens."""
 
+    @method_decorator(sensitive_post_parameters("client_secret", "token"))
     def post(self, request, *args, **kwargs):
         url, headers, body, status = self.create_revocation_response(request)
         return _http_response(body, status, headers)

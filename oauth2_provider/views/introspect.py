@@ -5,6 +5,7 @@ import calendar
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 
 from .._checksum import token_checksum
@@ -40,6 +41,8 @@ def _active_token_claims(token):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
+# On dispatch: the caller's credentials are checked there, before post() (upstream #1512).
+@method_decorator(sensitive_post_parameters("client_secret", "token"), name="dispatch")
 class IntrospectTokenView(ClientProtectedScopedResourceView):
     """Tells an authenticated caller whether an access token is active, and its scope, expiry and owners.
 

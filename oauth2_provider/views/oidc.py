@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, View
 from jwcrypto import jwt
 from jwcrypto.common import JWException
@@ -129,6 +130,8 @@ class JwksInfoView(OIDCOnlyMixin, View):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
+# RFC 6750 section 2.2 lets the bearer token travel in the form body: keep it out of error reports.
+@method_decorator(sensitive_post_parameters("access_token"), name="dispatch")
 class UserInfoView(OIDCOnlyMixin, OAuthLibMixin, View):
     """The UserInfo endpoint: claims about the user an access token was issued for, by GET or POST.
 
@@ -343,10 +346,14 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
     def must_prompt(self, token_user):
         """Whether the user has to confirm the logout.
 
-        Logging out without a prompt is only safe when the relying party proved, with an ID token of the
-        logged-in user, that it acts for that session; ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the
-        prompt in every case.
+        Nobody is asked without a session here (backported fix of upstream #1517): there is no session to
+        end, so the logout goes straight on, deleting the tokens of the ``id_token_hint``'s user if
+        configured to. With a session, logging out without a prompt is only safe when the relying party
+        proved, with an ID token of the logged-in user, that it acts for that session;
+        ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the prompt for every session.
         """
+        if not self.request.user.is_authenticated:
+            return False
         if oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT or token_user is None:
             return True
         return token_user != self.request.user

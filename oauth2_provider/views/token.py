@@ -1,10 +1,11 @@
 """Pages where a logged-in user reviews the access tokens issued to them and revokes any of them."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import DeleteView, ListView
 
-from ..models import get_access_token_model
+from ..models import get_access_token_model, get_refresh_token_model
 
 
 class AuthorizedTokensListView(LoginRequiredMixin, ListView):
@@ -20,7 +21,7 @@ class AuthorizedTokensListView(LoginRequiredMixin, ListView):
 
 
 class AuthorizedTokenDeleteView(LoginRequiredMixin, DeleteView):
-    """Asks for confirmation (GET), then deletes one of the user's access tokens (POST).
+    """Asks for confirmation (GET), then revokes one of the user's access tokens (POST).
 
     Another user's token is outside the queryset, so it answers 404 rather than revealing that it exists.
     """
@@ -31,3 +32,22 @@ class AuthorizedTokenDeleteView(LoginRequiredMixin, DeleteView):
 
     def get_queryset(self):
         return super().get_queryset().filter(user=self.request.user)
+
+    def form_valid(self, form):
+        """Revoke the access token together with the refresh token issued beside it.
+
+        Deleting the access token alone left that refresh token usable, so the application could get
+        a new access token right away (backported fix of upstream #1510). Revoking the refresh token
+        revokes its access token too. It is looked up from its own model: a swapped refresh token model
+        may name the reverse accessor differently. One revoked already would not revoke the access token
+        (``revoke()`` does nothing the second time), so then the access token is revoked on its own.
+        """
+        access_token = self.object
+        refresh_token = (
+            get_refresh_token_model().objects.filter(access_token=access_token, revoked__isnull=True).first()
+        )
+        if refresh_token is None:
+            access_token.revoke()
+        else:
+            refresh_token.revoke()
+        return HttpResponseRedirect(self.get_success_url())
