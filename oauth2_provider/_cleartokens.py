@@ -150,7 +150,7 @@ def _delete_with_orm(model, using, pks):
 
 
 def _delete_set_based(model, using, pks):
-    """Delete rows ``pks`` of ``model`` as the collector would, with one statement per related table.
+    """Delete rows ``pks`` of ``model`` as the collector would, a few statements per related table.
 
     The SQL is built from ``_meta`` rather than through querysets: preparing ten thousand lookup
     values per statement in the ORM cost more than the statements themselves.
@@ -161,20 +161,43 @@ def _delete_set_based(model, using, pks):
     values = [meta.pk.get_db_prep_value(pk, connection) for pk in pks]
     with connection.cursor() as cursor:
         for relation in _reverse_relations(model):
-            table = quote(relation.related_model._meta.db_table)
-            referencing, params = _one_of(connection, quote(relation.field.column), meta.pk, values)
+            if relation.on_delete is models.DO_NOTHING:
+                continue
+            related_meta = relation.related_model._meta
+            referencing = _referencing_rows(cursor, connection, relation, meta.pk, values)
+            if not referencing:
+                continue
             if relation.on_delete is models.SET_NULL:
+                pk_column = quote(related_meta.pk.column)
+                rows, params = _one_of(connection, pk_column, related_meta.pk, referencing)
                 cursor.execute(
-                    f"UPDATE {table} SET {quote(relation.field.column)} = NULL WHERE {referencing}", params
+                    f"UPDATE {quote(related_meta.db_table)} SET {quote(relation.field.column)} = NULL"
+                    f" WHERE {rows}",
+                    params,
                 )
-            elif relation.on_delete is models.CASCADE:
-                related_pk = quote(relation.related_model._meta.pk.column)
-                cursor.execute(f"SELECT {related_pk} FROM {table} WHERE {referencing}", params)
-                children = [row[0] for row in cursor.fetchall()]
-                if children:
-                    _delete_set_based(relation.related_model, using, children)
+            else:
+                _delete_set_based(relation.related_model, using, referencing)
         batch, params = _one_of(connection, quote(meta.pk.column), meta.pk, values)
         cursor.execute(f"DELETE FROM {quote(meta.db_table)} WHERE {batch}", params)
+
+
+def _referencing_rows(cursor, connection, relation, pk_field, values):
+    """Primary keys of the rows whose foreign key ``relation`` points to one of ``values``.
+
+    Selected first, and then updated or deleted by primary key, rather than with one ``UPDATE ...
+    WHERE reference IN (...)``: the usual batch is referenced by no row at all, and SQLite, whose
+    statistics count the NULLs of a mostly empty reference column as one huge group of equal
+    values, would scan the whole referencing table for that ``UPDATE`` in every batch. A ``SELECT``
+    of primary keys is answered from the reference's index alone.
+    """
+    quote = connection.ops.quote_name
+    related_meta = relation.related_model._meta
+    referencing, params = _one_of(connection, quote(relation.field.column), pk_field, values)
+    cursor.execute(
+        f"SELECT {quote(related_meta.pk.column)} FROM {quote(related_meta.db_table)} WHERE {referencing}",
+        params,
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _one_of(connection, column, pk_field, values):
