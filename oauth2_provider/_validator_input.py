@@ -9,6 +9,7 @@ import logging
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 
 log = logging.getLogger("oauth2_provider")
@@ -27,6 +28,8 @@ def is_lookup_safe(value):
     return isinstance(value, str) and "\x00" not in value
 
 
+# Base64 hides nothing: the encoded credentials are as secret as the decoded ones.
+@sensitive_variables("encoded", "decoded", "client_secret")
 def decode_basic_credentials(encoded, encoding):
     """``(client_id, client_secret)`` from the base64 part of a Basic header, None when malformed.
 

@@ -14,10 +14,7 @@ from .oauth2_backends import OAuthLibCore
 from .oauth2_validators import OAuth2Validator
 from .scopes import get_scopes_backend
 from .settings import oauth2_settings
-
-
-# Methods that only read: they need the read scope, every other method the write scope.
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+from .views.mixins import SAFE_HTTP_METHODS
 
 
 def protected_resource(scopes=None, validator_cls=OAuth2Validator, server_cls=Server):
@@ -44,7 +41,7 @@ def rw_protected_resource(scopes=None, validator_cls=OAuth2Validator, server_cls
 
     def scopes_for(request):
         read_scope, write_scope = _read_write_scopes()
-        return [*required, read_scope if request.method.upper() in _SAFE_METHODS else write_scope]
+        return [*required, read_scope if request.method.upper() in SAFE_HTTP_METHODS else write_scope]
 
     return _token_protected(scopes_for, validator_cls, server_cls)
 

@@ -5,8 +5,7 @@ import logging
 from django.contrib.auth import authenticate
 from django.utils.cache import patch_vary_headers
 
-from ._checksum import token_checksum
-from .models import get_access_token_model
+from ._lookups import access_token_with_value
 
 
 log = logging.getLogger(__name__)
@@ -63,8 +62,10 @@ class OAuth2ExtraTokenMiddleware:
     def __call__(self, request):
         token = _bearer_word(_authorization(request))
         if token is not None:
-            access_token = _find_access_token(token)
-            if access_token is not None:
+            access_token = access_token_with_value(token)
+            if access_token is None:
+                log.debug("No access token matches the bearer token of the request")
+            else:
                 request.access_token = access_token
         return self.get_response(request)
 
@@ -79,13 +80,3 @@ def _bearer_word(header):
         return None
     words = header.split()
     return words[1] if len(words) > 1 else None
-
-
-def _find_access_token(token):
-    """The access token whose value is ``token`` (one indexed query on its checksum), or None."""
-    model = get_access_token_model()
-    try:
-        return model.objects.select_related("application", "user").get(token_checksum=token_checksum(token))
-    except model.DoesNotExist:
-        log.debug("No access token matches the bearer token of the request")
-        return None

@@ -175,12 +175,13 @@ class AbstractApplication(models.Model):
         validate = AllowedURIValidator(schemes, name="redirect uri", allow_path=True, allow_query=True)
         for uri in redirect_uris:
             validate(uri)
-            if _redirect_uri_parts(uri) is None:
-                # The validator lets a bare trailing "#" and credentials through, but no request
-                # can match such a URI any more (upstream #1801): refuse it now, not at login.
-                raise ValidationError(
-                    _("Redirect URI {uri} can never match: it has a fragment or credentials.").format(uri=uri)
-                )
+            # The validator lets a bare trailing "#", credentials and ports out of range through, but no
+            # request can match such a URI (upstream #1801): refuse it now, not at login.
+            try:
+                _split_redirect_uri(uri)
+            except _UnmatchableRedirectURI as unmatchable:
+                message = _("Redirect URI {uri} can never match: {reason}.")
+                raise ValidationError(message.format(uri=uri, reason=unmatchable.reason)) from None
 
     def _clean_allowed_origins(self):
         # Origins are scheme://host[:port] only; CORS is offered over ALLOWED_SCHEMES.
@@ -534,24 +535,43 @@ class _RedirectURIParts(NamedTuple):
     has_query: bool
 
 
-def _redirect_uri_parts(uri):
-    """``uri`` split for matching, or None when it can never be a redirect URI.
+class _UnmatchableRedirectURI(ValueError):
+    """A URI that can never be a redirect URI; ``reason`` says why, for the application form."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _split_redirect_uri(uri):
+    """``uri`` split for matching; raises ``_UnmatchableRedirectURI`` when it can never be a redirect URI.
 
     A fragment never is (RFC 6749 section 3.1.2; a bare trailing ``#`` is an empty fragment, still
     a fragment), nor are credentials in the authority, nor a host or port that does not parse.
     ``urlsplit`` keeps ``;params`` in the path, so they are compared as part of it.
     """
     if "#" in uri:
-        return None
+        raise _UnmatchableRedirectURI(_("it has a fragment"))
     try:
         parts = urlsplit(uri)
+    except ValueError:
+        raise _UnmatchableRedirectURI(_("its host does not parse")) from None
+    try:
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
     except ValueError:
-        return None
+        raise _UnmatchableRedirectURI(_("its port is not a number from 0 to 65535")) from None
     if "@" in parts.netloc:
-        return None
+        raise _UnmatchableRedirectURI(_("it has credentials"))
     # A "?" cannot occur in the scheme, authority or path: the first one opens the query.
     return _RedirectURIParts(parts, "?" in uri)
+
+
+def _redirect_uri_parts(uri):
+    """``uri`` split for matching, or None when it can never be a redirect URI."""
+    try:
+        return _split_redirect_uri(uri)
+    except _UnmatchableRedirectURI:
+        return None
 
 
 def _is_loopback_without_port(parts):

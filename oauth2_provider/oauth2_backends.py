@@ -8,10 +8,12 @@ which only wrap it into an ``HttpResponse``.
 import json
 from urllib.parse import urlsplit, urlunsplit
 
+from django.db import router, transaction
 from django.http.multipartparser import MultiPartParserError
 from oauthlib import oauth2
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import quote, urlencode, urlencoded
+from oauthlib.uri_validate import is_absolute_uri
 
 from .exceptions import FatalClientError, OAuthToolkitError
 from .settings import oauth2_settings
@@ -67,6 +69,38 @@ def _error_answer(error):
     is served as the JSON it is.
     """
     return None, {**_ERROR_HEADERS, **error.headers}, error.json, error.status_code
+
+
+def _in_token_transaction(endpoint):
+    """``endpoint``, run in one transaction on the token database.
+
+    oauthlib saves the tokens of an authorization code before it invalidates the code: when two requests
+    redeem the same code at once, the one that fails to invalidate it answers ``invalid_grant`` after its
+    tokens were saved. The exception that makes that answer leaves the transaction, which takes the
+    tokens with it. An error that oauthlib answers without raising (a replayed refresh token, whose
+    family the validator has just revoked) commits what was done.
+    """
+
+    def run(*args):
+        # Imported here: the models need the app registry, and this module may be imported before it.
+        from .models import get_access_token_model
+
+        with transaction.atomic(using=router.db_for_write(get_access_token_model())):
+            return endpoint(*args)
+
+    return run
+
+
+def _encodes_as_utf8(data):
+    """Whether every string in ``data`` (parsed JSON) is valid Unicode.
+
+    A JSON ``\\ud800`` escape decodes to a lone surrogate, which cannot be encoded for oauthlib.
+    """
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class OAuthLibCore:
@@ -165,6 +199,7 @@ class OAuthLibCore:
         uri, http_method, _, headers = self._extract_params(request)
         try:
             if not allow:
+                redirect_uri = self._denial_redirect_uri(uri, http_method, headers, credentials)
                 raise oauth2.AccessDeniedError(state=credentials.get("state"))
             # The validator saves the grant or token for the user who answered.
             credentials["user"] = request.user
@@ -182,12 +217,46 @@ class OAuthLibCore:
             raise error from None
         return response_headers.get("Location"), response_headers, response_body, status
 
+    def _denial_redirect_uri(self, uri, http_method, headers, credentials):
+        """Where the refusal of an authorization request may go: a redirect URI the client registered.
+
+        A refusal never reaches oauthlib, which checks the client and its redirect URI only before it
+        grants something; the consent form's hidden fields may have been tampered with. The validator
+        answers the same questions here, so that a refusal is never redirected anywhere else. Raises
+        oauthlib's fatal errors (the user sees them) for an unknown client or an unregistered URI.
+        """
+        validator = self.server.request_validator
+        oauthlib_request = OauthlibRequest(uri, http_method, None, headers)
+        client_id = credentials.get("client_id")
+        if not validator.validate_client_id(client_id, oauthlib_request):
+            raise oauth2.InvalidClientIdError(request=oauthlib_request)
+        # Without one in the request, the client's default, as oauthlib would choose for a grant.
+        redirect_uri = credentials.get("redirect_uri") or validator.get_default_redirect_uri(
+            client_id, oauthlib_request
+        )
+        registered = (
+            bool(redirect_uri)
+            and is_absolute_uri(redirect_uri)
+            and validator.validate_redirect_uri(client_id, redirect_uri, oauthlib_request)
+        )
+        if not registered:
+            raise oauth2.MismatchingRedirectURIError(request=oauthlib_request)
+        return redirect_uri
+
     def create_token_response(self, request):
-        """The token endpoint's ``(location, headers, body, status)``; OAuth2 errors included."""
+        """The token endpoint's ``(location, headers, body, status)``; OAuth2 errors included.
+
+        The endpoint runs in a transaction: a request that fails leaves no token behind.
+        """
         uri, http_method, body, headers = self._extract_params(request)
         extra_credentials = self._get_extra_credentials(request)
         return self._answer(
-            self.server.create_token_response, uri, http_method, body, headers, extra_credentials
+            _in_token_transaction(self.server.create_token_response),
+            uri,
+            http_method,
+            body,
+            headers,
+            extra_credentials,
         )
 
     def create_revocation_response(self, request):
@@ -235,12 +304,18 @@ class JSONOAuthLibCore(OAuthLibCore):
     """An ``OAuthLibCore`` for clients that send ``application/json`` bodies instead of forms."""
 
     def extract_body(self, request):
-        """The members of the JSON object in the body; anything else counts as an empty body."""
+        """The members of the JSON object in the body; anything else counts as an empty body.
+
+        So does an object holding a string that is not valid Unicode: oauthlib then answers with the
+        OAuth2 error for the missing parameters.
+        """
         try:
             data = json.loads(request.body.decode("utf-8"))
         except ValueError:  # also UnicodeDecodeError
             return ()
-        return data.items() if isinstance(data, dict) else ()
+        if not isinstance(data, dict) or not _encodes_as_utf8(data):
+            return ()
+        return data.items()
 
 
 def get_oauthlib_core():

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException, base64url_encode
 from oauthlib.oauth2.rfc6749 import errors, utils
@@ -30,6 +31,7 @@ from oauthlib.openid import RequestValidator
 
 from . import _validator_introspection as introspection
 from ._checksum import token_checksum
+from ._lookups import access_token_with_value
 from ._validator_input import (
     audience_client_ids,
     decode_basic_credentials,
@@ -140,6 +142,7 @@ def _is_hashed(stored_secret):
 _AUTHENTICATED_SECRET = "_oauth2_provider_authenticated_client_secret"
 
 
+@sensitive_variables("client_secret")
 def _remember_authenticated_secret(request, client_secret):
     """Keep the verified cleartext secret for this request only: it is the HS256 key of its ID tokens."""
     setattr(request, _AUTHENTICATED_SECRET, client_secret)
@@ -150,6 +153,7 @@ def _remember_authenticated_secret(request, client_secret):
 _HS256_MIN_KEY_BYTES = 32
 
 
+@sensitive_variables("stored_secret", "secret")
 def _hs256_key(request):
     """The HMAC key of an HS256 ID token for ``request.client``, or None when there is no usable one.
 
@@ -174,6 +178,7 @@ class OAuth2Validator(RequestValidator):
 
     # Client authentication (RFC 6749 sections 2.3 and 3.2.1)
 
+    @sensitive_variables("header", "credentials")
     def _extract_basic_auth(self, request):
         """What follows ``Basic `` in the Authorization header, or None without Basic credentials."""
         header = request.headers.get("HTTP_AUTHORIZATION")
@@ -184,6 +189,8 @@ class OAuth2Validator(RequestValidator):
             return None
         return credentials
 
+    # Stored unhashed (hash_client_secret=False), the stored secret is as clear as the provided one.
+    @sensitive_variables("provided_secret", "stored_secret")
     def _check_secret(self, provided_secret, stored_secret):
         """Whether ``provided_secret`` is the client's secret, stored hashed or, if not, as plain text."""
         if not isinstance(provided_secret, str):
@@ -193,6 +200,7 @@ class OAuth2Validator(RequestValidator):
             return constant_time_compare(provided_secret, stored_secret)
         return check_password(provided_secret, stored_secret)
 
+    @sensitive_variables("encoded", "credentials", "client_secret")
     def _authenticate_basic_auth(self, request):
         """Authenticate the client from HTTP Basic credentials, the method RFC 6749 prefers."""
         encoded = self._extract_basic_auth(request)
@@ -215,6 +223,7 @@ class OAuth2Validator(RequestValidator):
         _remember_authenticated_secret(request, client_secret)
         return True
 
+    @sensitive_variables("client_secret")
     def _authenticate_request_body(self, request):
         """Authenticate the client from ``client_id`` and ``client_secret`` sent in the body.
 
@@ -235,10 +244,12 @@ class OAuth2Validator(RequestValidator):
         return True
 
     def _load_application(self, client_id, request):
-        """The usable application of ``request``, loaded by ``client_id`` unless ``request.client`` is set.
+        """The application of ``request``, or None when there is none or its ``is_usable(request)`` refuses.
 
-        It is stored on ``request.client``. None when no application has this client id or when its
-        ``is_usable(request)`` refuses the request (a disabled application is not bound to the request).
+        An application already on ``request.client`` is the answer whatever ``client_id`` says (callers
+        that care compare the two); otherwise the application is looked up by ``client_id`` and put on
+        ``request.client`` if usable. A refused application found by the lookup leaves ``request.client``
+        None, while one that was already there stays on it.
         """
         if not hasattr(request, "client"):
             # A programming error, not bad input: oauthlib requests always have the attribute.
@@ -331,9 +342,13 @@ class OAuth2Validator(RequestValidator):
     # Authorization codes (RFC 6749 section 4.1) and PKCE (RFC 7636)
 
     def is_pkce_required(self, client_id, request):
-        """``PKCE_REQUIRED``: a bool, or a callable deciding per client id."""
+        """``PKCE_REQUIRED``: a bool, or a callable deciding per client id.
+
+        The answer is made a bool: oauthlib enforces PKCE only when it gets ``True`` itself, so a
+        truthy value such as ``1`` or ``"yes"`` would otherwise switch PKCE off.
+        """
         required = oauth2_settings.PKCE_REQUIRED
-        return required(client_id) if callable(required) else required
+        return bool(required(client_id) if callable(required) else required)
 
     def get_code_challenge(self, code, request):
         grant = _find_grant(code, request.client)
@@ -415,6 +430,7 @@ class OAuth2Validator(RequestValidator):
 
     # Resource owner password credentials (RFC 6749 section 4.3)
 
+    @sensitive_variables("password")
     def validate_user(self, username, password, client, request, *args, **kwargs):
         """Whether Django's backends authenticate an active user (stored on ``request.user``)."""
         if not (is_lookup_safe(username) and is_lookup_safe(password)):
@@ -494,7 +510,6 @@ class OAuth2Validator(RequestValidator):
             consumed = RefreshToken.objects.select_for_update().filter(pk=consumed.pk).first()
             if consumed is None:
                 raise errors.InvalidGrantError(description="The refresh token was deleted.", request=request)
-            request.refresh_token_instance = consumed
             already_issued = AccessToken.objects.filter(source_refresh_token=consumed).first()
             if consumed.revoked is not None and already_issued is None:
                 # Revoked since validate_refresh_token, and not by rotation: by the revocation endpoint
@@ -630,9 +645,10 @@ class OAuth2Validator(RequestValidator):
                 return
 
     def _access_tokens_with_value(self, token, application):
-        if not isinstance(token, str):
+        access_token = access_token_with_value(token)
+        if access_token is None or access_token.application_id != application.pk:
             return []
-        return list(AccessToken.objects.filter(token_checksum=token_checksum(token), application=application))
+        return [access_token]
 
     def _refresh_tokens_with_value(self, token, application):
         if not is_lookup_safe(token):
@@ -670,11 +686,7 @@ class OAuth2Validator(RequestValidator):
 
     def _load_access_token(self, token):
         """The AccessToken with this value, application and user included: one query on the checksum."""
-        return (
-            AccessToken.objects.select_related("application", "user")
-            .filter(token_checksum=token_checksum(token))
-            .first()
-        )
+        return access_token_with_value(token)
 
     def _set_oauth2_error_on_request(self, request, access_token, scopes):
         """Put on ``request.oauth2_error`` the RFC 6750 error explaining why ``access_token`` was refused."""
@@ -892,10 +904,14 @@ class OAuth2Validator(RequestValidator):
         return claims
 
     def get_discovery_claims(self, request):
-        """Claim names for the discovery document: only ``sub`` unless claims can be listed request-free."""
+        """Claim names for the discovery document: only ``sub`` unless claims can be listed request-free.
+
+        ``sub`` may come twice, as in DOT 3.0.1: the discovery view lists each name once, whatever
+        validator answered.
+        """
         claims = ["sub"]
         if self._get_additional_claims_is_request_agnostic():
-            claims += [name for name in self.get_claim_dict(request) if name not in claims]
+            claims += list(self.get_claim_dict(request))
         return claims
 
     def get_oidc_claims(self, token, token_handler, request):
@@ -917,18 +933,22 @@ class OAuth2Validator(RequestValidator):
         return True
 
     def validate_silent_login(self, request):
-        """``prompt=none``: whether the end user is logged in.
+        """``prompt=none``: whether the end user is logged in, so that no login page is needed.
 
-        The authorization view hands oauthlib only requests of logged-in users and answers
-        ``login_required`` itself to anonymous ones, so only a user known to be anonymous fails here.
+        oauthlib asks while it validates the authorization request, when its request carries no user yet:
+        the authorization view then answers ``login_required`` to an anonymous user itself, after the
+        request proved valid. oauthlib asks again when the view creates the response, for the user it
+        grants to; only a user known to be anonymous fails.
         """
         user = request.user
         return user is None or user.is_authenticated
 
     def validate_silent_authorization(self, request):
-        """``prompt=none``: whether the user's consent may be assumed without asking.
+        """``prompt=none``: whether the user's consent may be taken as given, without the consent page.
 
-        Only for applications that skip the authorization form; anything else would need the form, so
-        oauthlib answers ``consent_required`` (DOT 3.0.1 failed with a server error on ``prompt=none``).
+        Whether consent is needed is the authorization view's policy (``skip_authorization``,
+        ``approval_prompt`` and the user's live tokens). The view answers ``consent_required`` itself
+        when it would ask, and creates a response only once it would not; so the answer here is yes.
+        DOT 3.0.1 did not implement this hook: ``prompt=none`` with the openid scope was a server error.
         """
-        return bool(request.client and request.client.skip_authorization)
+        return True

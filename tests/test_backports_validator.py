@@ -240,12 +240,19 @@ class RevokedMidwayValidator(OAuth2Validator):
 def test_refresh_token_revoked_between_validation_and_rotation_is_refused(
     client, code_app, victim_tokens, grace_period, provider_settings
 ):
+    """Refused, and nothing issued: only the victim's tokens exist afterwards.
+
+    The revocation happens inside the refresh's own transaction here, so the refusal rolls it back with the
+    rest; a revocation by a concurrent request, committed on its own, would stay.
+    """
     provider_settings(
         OAUTH2_VALIDATOR_CLASS=f"{__name__}.RevokedMidwayValidator", ALWAYS_RELOAD_OAUTHLIB_CORE=True
     )
     assert_oauth_error(refresh(client, code_app, victim_tokens["refresh_token"]), 400, "invalid_grant")
-    assert not AccessToken.objects.exists()
-    assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
+    assert list(AccessToken.objects.values_list("token_checksum", flat=True)) == [
+        token_checksum(victim_tokens["access_token"])
+    ]
+    assert list(RefreshToken.objects.values_list("token", flat=True)) == [victim_tokens["refresh_token"]]
 
 
 def test_retry_after_a_lost_answer_still_gets_that_answer(client, code_app, victim_tokens, grace_period):

@@ -225,13 +225,18 @@ def test_post_logout_redirect_uris_match_exactly_too():
 
 
 @pytest.mark.parametrize(
-    "uri",
+    ("uri", "reason"),
     [
-        pytest.param("https://client.example/cb#", id="empty-fragment"),
-        pytest.param("https://user@client.example/cb", id="userinfo"),
+        pytest.param("https://client.example/cb#", "it has a fragment", id="empty-fragment"),
+        pytest.param("https://user@client.example/cb", "it has credentials", id="userinfo"),
+        pytest.param(
+            "https://client.example:99999/cb",
+            "its port is not a number from 0 to 65535",
+            id="port-out-of-range",
+        ),
     ],
 )
-def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri):
+def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri, reason):
     application = Application(
         name="never matches",
         client_type=Application.CLIENT_CONFIDENTIAL,
@@ -239,8 +244,10 @@ def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri):
         redirect_uris=f"https://client.example/ok {uri}",
     )
 
-    with pytest.raises(ValidationError, match="can never match"):
+    with pytest.raises(ValidationError) as refused:
         application.clean()
+
+    assert refused.value.messages == [f"Redirect URI {uri} can never match: {reason}."]
 
 
 # --- 3.4.0 #1736: no cleartext token or code in str() or the admin ----------------------------------------

@@ -60,8 +60,17 @@ def assert_json_error(response, statuses=(400, 401)):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{not json", b"\xff\xfe\xfa", b"[1, 2]", b'"grant_type"', b"42", b""],
-    ids=["broken", "not-utf8", "array", "string", "number", "empty"],
+    [
+        b"{not json",
+        b"\xff\xfe\xfa",
+        b"[1, 2]",
+        b'"grant_type"',
+        b"42",
+        b"",
+        # Valid JSON whose escape decodes to a lone surrogate, a string no UTF-8 encoder accepts.
+        b'{"grant_type": "password", "username": "\\ud800", "password": "x"}',
+    ],
+    ids=["broken", "not-utf8", "array", "string", "number", "empty", "lone-surrogate"],
 )
 def test_json_token_endpoint_answers_a_malformed_body_with_an_oauth2_error(client, password_app, raw):
     response = client.post(
@@ -170,6 +179,18 @@ def test_nul_character_in_client_id_is_an_unknown_client(client, signed_in_clien
     assert_json_error(response, statuses=(401,))
     page = signed_in_client.get(authorize_url({"client_id": "a\x00b", "response_type": "code"}))
     assert page.status_code == 400
+
+
+@pytest.mark.parametrize("allow", [True, False], ids=["allow", "deny"])
+def test_nul_character_in_the_consent_forms_client_id_redirects_nowhere(
+    signed_in_client, code_app, without_pkce, allow
+):
+    params = authorization_params(code_app)
+    response = consent(signed_in_client, params, allow=allow, tamper={"client_id": "a\x00b"})
+    # Django's form fields refuse NUL characters: the form comes back with its errors.
+    assert response.status_code == 200
+    assert response.context["form"].errors["client_id"]
+    assert not get_grant_model().objects.exists()
 
 
 @pytest.mark.parametrize("name", ["client_id", "username", "password", "scope", "code", "refresh_token"])

@@ -13,10 +13,14 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from oauth2_provider.models import get_access_token_model, get_grant_model
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from tests.flow_helpers import (
     CLIENT_SECRET,
     FLOW_URLS,
@@ -173,14 +177,40 @@ def test_authorization_request_with_a_look_alike_redirect_uri(signed_in_client, 
     assert_error_page(signed_in_client.get(authorize_url(params)))
 
 
+@pytest.mark.parametrize("allow", [True, False], ids=["allow", "deny"])
 @pytest.mark.parametrize("redirect_uri", LOOK_ALIKES)
-def test_consent_form_with_a_tampered_redirect_uri(signed_in_client, code_app, redirect_uri):
+def test_consent_form_with_a_tampered_redirect_uri(signed_in_client, code_app, redirect_uri, allow):
+    """Neither the grant nor the refusal may go to a redirect URI the client did not register."""
     params = authorization_params(code_app, code_challenge=ANY_CHALLENGE)
 
-    response = consent(signed_in_client, params, tamper={"redirect_uri": redirect_uri})
+    response = consent(signed_in_client, params, allow=allow, tamper={"redirect_uri": redirect_uri})
 
     assert_error_page(response)
     assert not get_grant_model().objects.exists()
+
+
+def test_refusal_naming_the_redirect_uri_of_another_client(signed_in_client, code_app, make_app):
+    make_app("other client", redirect_uris="https://other.example.org/cb")
+    params = authorization_params(code_app, code_challenge=ANY_CHALLENGE)
+
+    response = consent(
+        signed_in_client, params, allow=False, tamper={"redirect_uri": "https://other.example.org/cb"}
+    )
+
+    assert_error_page(response)
+
+
+def test_refusal_without_a_redirect_uri_goes_to_the_registered_one(code_app):
+    """A project's consent view may leave the redirect URI out: the client's default applies, as to grants."""
+    request = RequestFactory().post(reverse("oauth2_provider:authorize"))
+    credentials = {"client_id": code_app.client_id, "redirect_uri": None, "response_type": "code"}
+
+    with pytest.raises(OAuthToolkitError) as refused:
+        OAuthLibCore().create_authorization_response(request, ["read"], credentials, allow=False)
+
+    assert not isinstance(refused.value, FatalClientError)
+    assert refused.value.oauthlib_error.redirect_uri == REDIRECT_URI
+    assert refused.value.oauthlib_error.error == "access_denied"
 
 
 @pytest.mark.usefixtures("without_pkce")
@@ -280,6 +310,24 @@ def test_code_of_a_confidential_client_redeemed_by_a_public_one(signed_in_client
 
     assert_oauth_error(response, 400, "invalid_grant")
     assert no_tokens_issued()
+
+
+@pytest.mark.usefixtures("without_pkce")
+def test_losing_a_race_for_a_code_leaves_no_token(signed_in_client, code_app, monkeypatch):
+    """oauthlib saves the tokens before it invalidates the code: the loser's tokens must not stay."""
+    code = obtain_code(signed_in_client, code_app)
+    invalidate = OAuth2Validator.invalidate_authorization_code
+
+    def redeemed_meanwhile(validator, client_id, code, request, *args, **kwargs):
+        # Another request redeems the code between the save of this one's tokens and this line.
+        get_grant_model().objects.filter(code=code).delete()
+        return invalidate(validator, client_id, code, request, *args, **kwargs)
+
+    monkeypatch.setattr(OAuth2Validator, "invalidate_authorization_code", redeemed_meanwhile)
+
+    assert_oauth_error(exchange_code(signed_in_client, code_app, code), 400, "invalid_grant")
+    assert no_tokens_issued()
+    assert not get_refresh_token_model().objects.exists()
 
 
 @pytest.mark.parametrize("code", ["made-up-code", HUGE, "cödé✓", "code\x00with-nul"])

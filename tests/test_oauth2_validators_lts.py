@@ -19,12 +19,13 @@ import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from jwcrypto import jwk, jwt
 from oauthlib.common import Request
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth2_provider import _validator_introspection
+from oauth2_provider import _validator_input, _validator_introspection, oauth2_validators
 from oauth2_provider._checksum import token_checksum
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -307,6 +308,21 @@ def test_pkce_required_per_client(validator, settings):
     settings.OAUTH2_PROVIDER = {"PKCE_REQUIRED": lambda client_id: client_id == "strict"}
     assert validator.is_pkce_required("strict", None) is True
     assert validator.is_pkce_required("lax", None) is False
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [1, "yes", lambda client_id: 1, lambda client_id: "yes"],
+    ids=["one", "text", "callable-one", "callable-text"],
+)
+def test_truthy_pkce_setting_requires_pkce(server, public_app, user, settings, setting):
+    """oauthlib enforces PKCE only when the validator answers ``True`` itself, not any truthy value."""
+    settings.OAUTH2_PROVIDER = {"PKCE_REQUIRED": setting}
+    assert OAuth2Validator().is_pkce_required("public-client", None) is True
+    make_grant(public_app, user)
+    status, body = exchange_code(server)
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert "verifier" in body["error_description"]
 
 
 def test_expired_code(server, validator, public_app, user, settings):
@@ -802,14 +818,6 @@ def test_id_token_for_a_user_who_never_logged_in(validator, oidc_app, user):
     assert request.id_token == IDToken.objects.get(jti=claims["jti"])
 
 
-def test_discovery_claims_list_each_claim_once(validator):
-    class RequestFreeClaims(OAuth2Validator):
-        def get_additional_claims(self):
-            return {"sub": lambda r: "ignored", "email": lambda r: r.user.email}
-
-    assert RequestFreeClaims().get_discovery_claims(None) == ["sub", "email"]
-
-
 # prompt=none
 
 
@@ -824,7 +832,91 @@ def test_silent_login_for_an_anonymous_user(validator):
     assert validator.validate_silent_login(oauthlib_request(user=AnonymousUser())) is False
 
 
-def test_silent_authorization(validator, confidential_app):
-    assert validator.validate_silent_authorization(oauthlib_request(client=confidential_app)) is False
-    confidential_app.skip_authorization = True
+def test_silent_authorization_is_left_to_the_authorization_view(validator, confidential_app, user):
+    """The view answers consent_required itself; oauthlib must not refuse what the view decided to grant."""
     assert validator.validate_silent_authorization(oauthlib_request(client=confidential_app)) is True
+    request = oauthlib_request(client=confidential_app, user=user)
+    assert validator.validate_silent_authorization(request) is True
+
+
+# Secrets in Django's error reports: a traceback through the validator must not show them
+
+
+MASK = SafeExceptionReporterFilter.cleansed_substitute
+
+
+def reported_variables(raised):
+    """``{function: {variable: value}}`` of the traceback of ``raised``, as Django's error report shows it."""
+    reporter = ExceptionReporter(None, raised.type, raised.value, raised.tb)
+    return {frame["function"]: dict(frame["vars"]) for frame in reporter.get_traceback_frames()}
+
+
+@pytest.fixture
+def broken_hasher(monkeypatch):
+    def check_password(provided, stored):
+        raise RuntimeError("hasher down")
+
+    monkeypatch.setattr(oauth2_validators, "check_password", check_password)
+
+
+@pytest.mark.usefixtures("broken_hasher")
+def test_basic_auth_secret_is_hidden_from_error_reports(validator, confidential_app):
+    request = oauthlib_request(headers=basic_header(f"conf-client:{quote_plus(SECRET)}".encode()))
+    with pytest.raises(RuntimeError) as raised:
+        validator.authenticate_client(request)
+
+    reported = reported_variables(raised)
+    assert reported["_authenticate_basic_auth"]["client_secret"] == MASK
+    assert reported["_authenticate_basic_auth"]["encoded"] == MASK
+    assert reported["_authenticate_basic_auth"]["credentials"] == MASK
+    assert reported["_check_secret"]["provided_secret"] == MASK
+    assert reported["_check_secret"]["stored_secret"] == MASK
+
+
+@pytest.mark.usefixtures("broken_hasher")
+def test_body_auth_secret_is_hidden_from_error_reports(validator, confidential_app):
+    with pytest.raises(RuntimeError) as raised:
+        validator.authenticate_client(oauthlib_request(client_id="conf-client", client_secret=SECRET))
+
+    reported = reported_variables(raised)
+    assert reported["_authenticate_request_body"]["client_secret"] == MASK
+    assert reported["_check_secret"]["provided_secret"] == MASK
+
+
+def test_decoded_basic_credentials_are_hidden_from_error_reports(validator, confidential_app, monkeypatch):
+    def unquote_plus(value):
+        raise RuntimeError("decoder down")
+
+    monkeypatch.setattr(_validator_input, "unquote_plus", unquote_plus)
+    request = oauthlib_request(headers=basic_header(f"conf-client:{quote_plus(SECRET)}".encode()))
+    with pytest.raises(RuntimeError) as raised:
+        validator.authenticate_client(request)
+
+    decoding = reported_variables(raised)["decode_basic_credentials"]
+    assert decoding["encoded"] == decoding["decoded"] == decoding["client_secret"] == MASK
+
+
+def test_resource_owner_password_is_hidden_from_error_reports(validator, password_app, monkeypatch):
+    def authenticate(request, username, password):
+        raise RuntimeError("directory down")
+
+    monkeypatch.setattr(oauth2_validators, "authenticate", authenticate)
+    request = oauthlib_request(http_method="POST", decoded_body=[])
+    with pytest.raises(RuntimeError) as raised:
+        validator.validate_user("alice", "correct horse", password_app, request)
+
+    assert reported_variables(raised)["validate_user"]["password"] == MASK
+
+
+def test_hs256_key_secret_is_hidden_from_error_reports(oidc_app, monkeypatch):
+    def base64url_encode(value):
+        raise RuntimeError("encoder down")
+
+    monkeypatch.setattr(oauth2_validators, "base64url_encode", base64url_encode)
+    request = oauthlib_request(client=oidc_app)
+    oauth2_validators._remember_authenticated_secret(request, "x" * 40)
+    with pytest.raises(RuntimeError) as raised:
+        oauth2_validators._hs256_key(request)
+
+    reported = reported_variables(raised)["_hs256_key"]
+    assert reported["secret"] == reported["stored_secret"] == MASK

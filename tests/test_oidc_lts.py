@@ -26,10 +26,12 @@ from jwcrypto import jwk, jws, jwt
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
 )
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import UserInfoView
 
 
 urlpatterns = [path("o/", include("oauth2_provider.urls"))]
@@ -416,6 +418,110 @@ def test_claims_follow_the_granted_scopes(client, provider, rp, alice, scope, re
         assert userinfo["email"] == "alice@example.com"
 
 
+# prompt=none (OpenID Connect Core 1.0, section 3.1.2.1 and 3.1.2.6): an answer without any page
+
+
+def silent_authorization(browser, application, **params):
+    """A ``prompt=none`` authentication request of ``application``: the parameters of its redirect."""
+    query = {
+        "client_id": application.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid",
+        "state": "s-1",
+        "prompt": "none",
+        **params,
+    }
+    response = browser.get(reverse("oauth2_provider:authorize"), query)
+    assert response.status_code == 302, response.content
+    assert response["Location"].startswith(REDIRECT_URI + "?")
+    return {name: values[0] for name, values in parse_qs(urlsplit(response["Location"]).query).items()}
+
+
+def test_prompt_none_of_an_anonymous_browser_answers_login_required(client, rp):
+    assert silent_authorization(client, rp) == {"error": "login_required", "state": "s-1"}
+
+
+def test_prompt_none_answers_consent_required_instead_of_the_consent_page(alice_client, rp):
+    answer = silent_authorization(alice_client, rp)
+
+    assert (answer["error"], answer["state"]) == ("consent_required", "s-1")
+    assert not get_grant_model().objects.exists()
+
+
+def test_prompt_none_without_openid_answers_consent_required_too(alice_client, rp):
+    answer = silent_authorization(alice_client, rp, scope="read")
+
+    assert (answer["error"], answer["state"]) == ("consent_required", "s-1")
+
+
+def test_prompt_none_grants_silently_to_an_application_that_skips_consent(alice_client, rp, alice):
+    rp.skip_authorization = True
+    rp.save()
+
+    answer = silent_authorization(alice_client, rp)
+
+    assert answer["state"] == "s-1"
+    assert get_grant_model().objects.get(code=answer["code"]).user == alice
+
+
+@pytest.mark.parametrize("where", ["setting", "query"])
+def test_prompt_none_grants_silently_when_a_live_token_covers_the_scopes(
+    alice_client, provider, rp, alice, where
+):
+    obtain_tokens(rp, alice)
+    params = {}
+    if where == "setting":
+        provider(REQUEST_APPROVAL_PROMPT="auto")
+    else:
+        params["approval_prompt"] = "auto"
+
+    answer = silent_authorization(alice_client, rp, **params)
+
+    assert "code" in answer, answer
+    tokens = (
+        Client()
+        .post(
+            reverse("oauth2_provider:token"),
+            {
+                "grant_type": "authorization_code",
+                "code": answer["code"],
+                "redirect_uri": REDIRECT_URI,
+                "client_id": rp.client_id,
+                "client_secret": SECRET,
+            },
+        )
+        .json()
+    )
+    assert "id_token" in tokens
+
+
+def test_prompt_none_needs_consent_again_for_scopes_no_live_token_covers(alice_client, provider, rp, alice):
+    provider(REQUEST_APPROVAL_PROMPT="auto")
+    obtain_tokens(rp, alice)
+
+    answer = silent_authorization(alice_client, rp, scope="openid profile")
+
+    assert answer["error"] == "consent_required"
+
+
+@pytest.mark.parametrize("browser", ["anonymous", "logged in"])
+def test_prompt_none_with_an_unregistered_redirect_uri_redirects_nowhere(client, alice_client, rp, browser):
+    browser = client if browser == "anonymous" else alice_client
+    query = {
+        "client_id": rp.client_id,
+        "response_type": "code",
+        "redirect_uri": "https://evil.example.com/callback",
+        "scope": "openid",
+        "prompt": "none",
+    }
+
+    response = browser.get(reverse("oauth2_provider:authorize"), query)
+
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
 # UserInfo
 
 
@@ -441,6 +547,23 @@ def test_userinfo_refuses_requests_without_a_valid_bearer_token(client, provider
 
     assert response.status_code == 401
     assert "Bearer" in response["WWW-Authenticate"]
+
+
+def test_userinfo_view_keeps_the_response_hook_of_dot_3_0_1(rp, alice, rf):
+    """A subclass overriding ``_create_userinfo_response`` (its DOT 3.0.1 name) answers both methods."""
+
+    class WrappedUserInfoView(UserInfoView):
+        def _create_userinfo_response(self, request):
+            response = super()._create_userinfo_response(request)
+            response["X-Wrapped"] = "yes"
+            return response
+
+    tokens = obtain_tokens(rp, alice)
+    view = WrappedUserInfoView.as_view()
+    for method in (rf.get, rf.post):
+        response = view(method("/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"))
+        assert response.status_code == 200
+        assert response["X-Wrapped"] == "yes"
 
 
 def test_userinfo_refuses_a_token_without_openid_scope(client, rp, alice):
@@ -657,8 +780,9 @@ def test_hint_for_another_client_is_refused(alice_client, rp, other_rp, alice):
     assert AccessToken.objects.filter(user=alice).exists()
 
 
-def test_unknown_client_is_refused(alice_client, provider):
-    url, params = logout_url(client_id="no-such-client", post_logout_redirect_uri=LOGOUT_URI)
+@pytest.mark.parametrize("client_id", ["no-such-client", "no-such\x00client"], ids=["unknown", "nul"])
+def test_unknown_client_is_refused(alice_client, provider, client_id):
+    url, params = logout_url(client_id=client_id, post_logout_redirect_uri=LOGOUT_URI)
 
     assert_refused(alice_client.get(url, params), alice_client, "The client is unknown")
 

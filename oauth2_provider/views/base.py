@@ -4,7 +4,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -12,8 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, View
 from oauthlib import oauth2
+from oauthlib.oauth2.rfc6749.errors import ConsentRequired
 
-from .._checksum import token_checksum
+from .._lookups import access_token_with_value, application_with_client_id
 from ..compat import login_not_required
 from ..exceptions import FatalClientError, OAuthToolkitError
 from ..forms import AllowForm
@@ -22,6 +22,7 @@ from ..models import get_access_token_model, get_application_model
 from ..scopes import get_scopes_backend
 from ..settings import oauth2_settings
 from ..signals import app_authorized
+from ._responses import oauthlib_response
 from .mixins import OAuthLibMixin
 
 
@@ -46,14 +47,6 @@ _OPTIONAL_CREDENTIALS = ("code_challenge", "code_challenge_method", "nonce", "cl
 # Token request parameters that Django's error reports must not show (the client secret is upstream
 # #1512; codes, refresh tokens and PKCE verifiers are credentials just as much).
 _TOKEN_REQUEST_SECRETS = ("password", "client_secret", "code", "code_verifier", "refresh_token")
-
-
-def _http_response(body, status, headers):
-    """An ``HttpResponse`` carrying what an oauthlib endpoint answered."""
-    response = HttpResponse(content=body or "", status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
 
 
 def _without_query_parameter(url, name):
@@ -104,8 +97,9 @@ class AuthorizationView(BaseAuthorizationView, FormView):
     GET validates the authorization request and shows the consent page, unless consent is not
     needed: the application has ``skip_authorization``, or ``approval_prompt`` (the query parameter,
     else ``REQUEST_APPROVAL_PROMPT``) is ``auto`` and a live token of the user already covers the
-    requested scopes. The request's parameters travel to the POST in the form's hidden fields;
-    POST answers with the redirect to the client, carrying the grant or the refusal.
+    requested scopes. A ``prompt=none`` request that would need the page is answered with
+    ``consent_required`` instead. The request's parameters travel to the POST in the form's hidden
+    fields; POST answers with the redirect to the client, carrying the grant or the refusal.
     """
 
     template_name = "oauth2_provider/authorize.html"
@@ -121,7 +115,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        application = get_application_model().objects.filter(client_id=data["client_id"]).first()
+        application = application_with_client_id(data["client_id"])
         if application is None:
             # A tampered form; answered like an unknown client on GET, never redirected.
             return self.error_response(FatalClientError(error=oauth2.InvalidClientIdError()), None)
@@ -164,6 +158,8 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             credentials["ui_locales"] = " ".join(credentials["ui_locales"])
 
         if not self._consent_not_needed(application, scopes):
+            if request.GET.get("prompt") == "none":
+                return self._consent_required(application, credentials)
             return self.render_to_response(self.get_context_data(**kwargs))
         try:
             uri, headers, body, status = self.create_authorization_response(
@@ -189,6 +185,16 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             # A hidden field carries text: the claims request goes back to JSON.
             context["claims"] = json.dumps(credentials["claims"])
         return context
+
+    def _consent_required(self, application, credentials):
+        """Answer ``consent_required`` at the validated redirect URI, with the request's ``state``.
+
+        ``prompt=none`` forbids every page, the consent page included (OpenID Connect Core 3.1.2.6).
+        """
+        error = ConsentRequired(state=credentials.get("state"))
+        return self.error_response(
+            OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), application
+        )
 
     def _consent_not_needed(self, application, scopes):
         """Whether the request may be granted without showing the consent page."""
@@ -259,13 +265,10 @@ class TokenView(OAuthLibMixin, View):
         url, headers, body, status = self.create_token_response(request)
         if status == 200:
             self._announce_issued_token(request, body)
-        return _http_response(body, status, headers)
+        return oauthlib_response(headers, body, status)
 
     def _announce_issued_token(self, request, body):
-        access_token = json.loads(body).get("access_token")
-        if access_token is None:
-            return
-        token = get_access_token_model().objects.filter(token_checksum=token_checksum(access_token)).first()
+        token = access_token_with_value(json.loads(body).get("access_token"))
         if token is not None:
             app_authorized.send(sender=self, request=request, token=token)
 
@@ -278,4 +281,4 @@ class RevokeTokenView(OAuthLibMixin, View):
     @method_decorator(sensitive_post_parameters("client_secret", "token"))
     def post(self, request, *args, **kwargs):
         url, headers, body, status = self.create_revocation_response(request)
-        return _http_response(body, status, headers)
+        return oauthlib_response(headers, body, status)

@@ -8,9 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 
-from .._checksum import token_checksum
+from .._lookups import access_token_with_value
 from ..compat import login_not_required
-from ..models import get_access_token_model
 from .generic import ClientProtectedScopedResourceView
 
 
@@ -59,14 +58,8 @@ class IntrospectTokenView(ClientProtectedScopedResourceView):
         """The JSON response describing the access token whose value is ``token_value``."""
         if token_value is None:
             return _missing_token_response()
-        access_token_model = get_access_token_model()
-        try:
-            token = access_token_model.objects.select_related("user", "application").get(
-                token_checksum=token_checksum(token_value)
-            )
-        except access_token_model.DoesNotExist:
-            return JsonResponse({"active": False})
-        if not token.is_valid():
+        token = access_token_with_value(token_value)
+        if token is None or not token.is_valid():
             return JsonResponse({"active": False})
         return JsonResponse(_active_token_claims(token))
 

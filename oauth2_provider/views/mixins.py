@@ -13,6 +13,8 @@ from ..settings import oauth2_settings
 
 log = logging.getLogger("oauth2_provider")
 
+# Methods that only read: they need the read scope, every other method the write scope (the read/write
+# mixin here and ``rw_protected_resource`` in oauth2_provider.decorators).
 SAFE_HTTP_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import logout
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
@@ -16,6 +16,7 @@ from jwcrypto import jwt
 from jwcrypto.common import JWException
 from oauthlib.common import add_params_to_uri
 
+from .._lookups import application_with_client_id
 from ..compat import login_not_required
 from ..exceptions import (
     ClientIdMissmatch,
@@ -36,6 +37,7 @@ from ..models import (
 )
 from ..settings import oauth2_settings
 from ..utils import jwk_from_pem
+from ._responses import oauthlib_response
 from .mixins import OAuthLibMixin, OIDCLogoutOnlyMixin, OIDCOnlyMixin
 
 
@@ -139,17 +141,14 @@ class UserInfoView(OIDCOnlyMixin, OAuthLibMixin, View):
     """
 
     def get(self, request, *args, **kwargs):
-        return self._userinfo_response(request)
+        return self._create_userinfo_response(request)
 
     def post(self, request, *args, **kwargs):
-        return self._userinfo_response(request)
+        return self._create_userinfo_response(request)
 
-    def _userinfo_response(self, request):
+    def _create_userinfo_response(self, request):
         _uri, headers, body, status = self.create_userinfo_response(request)
-        response = HttpResponse(content=body or "", status=status)
-        for name, value in headers.items():
-            response[name] = value
-        return response
+        return oauthlib_response(headers, body, status)
 
 
 # What a hostile id_token_hint can make the key lookup, JWT parsing or the database lookup raise: a
@@ -321,11 +320,12 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
     def get_request_application(self, id_token, client_id):
         """The application asking for the logout: named by ``client_id``, else the ID token's audience."""
         if client_id:
-            try:
-                return Application.objects.get(client_id=client_id)
-            except Application.DoesNotExist as error:
-                # DOT 3.0.1 let this escape as a server error; an unknown client is the client's fault.
-                raise InvalidOIDCClientError() from error
+            application = application_with_client_id(client_id)
+            if application is None:
+                # Unknown, or a value no database can compare (a NUL character): DOT 3.0.1 let both
+                # escape as server errors, but they are the client's fault.
+                raise InvalidOIDCClientError()
+            return application
         if id_token:
             return id_token.application
         return None
