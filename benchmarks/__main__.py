@@ -30,6 +30,21 @@ DATABASE_NAME = "dot_bench"
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, required=True, help="access tokens in the table")
+    parser.add_argument("--batch-size", type=int, help="TOKEN_CHECKSUM_BATCH_SIZE for ours (default: ours)")
+    parser.add_argument(
+        "--base-from",
+        metavar="VERSION",
+        help="build the 0011 snapshot with this upstream release instead of our package",
+    )
+    add_common_options(parser, DATABASE_NAME)
+    args = parser.parse_args(argv)
+    if args.tokens < 1 or args.repeat < 1:
+        parser.error("--tokens and --repeat must be at least 1")
+    return args
+
+
+def add_common_options(parser, default_name):
+    """The options every scenario has: database, contenders, repetitions, server connection."""
     parser.add_argument("--db", choices=("sqlite", "postgres", "mysql"), required=True)
     parser.add_argument(
         "--against",
@@ -37,23 +52,8 @@ def parse_args(argv):
         default=[],
         help="comma-separated upstream django-oauth-toolkit releases to run too, e.g. 3.0.1,3.4.1",
     )
-    parser.add_argument("--batch-size", type=int, help="TOKEN_CHECKSUM_BATCH_SIZE for ours (default: ours)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the table shows medians")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
-    parser.add_argument(
-        "--base-from",
-        metavar="VERSION",
-        help="build the 0011 snapshot with this upstream release instead of our package",
-    )
-    add_database_options(parser, DATABASE_NAME)
-    args = parser.parse_args(argv)
-    if args.tokens < 1 or args.repeat < 1:
-        parser.error("--tokens and --repeat must be at least 1")
-    return args
-
-
-def add_database_options(parser, default_name):
-    """The ``--db-name`` and server connection options, shared by every scenario."""
     parser.add_argument("--db-name", default=default_name, help="snapshot database; the copy adds _work")
     parser.add_argument("--host", help="server host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="server port (default 5432 / 3306)")

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import contenders as contender_types
-from .__main__ import WORK_DIR, abort, add_database_options, say, slug
+from .__main__ import WORK_DIR, abort, add_common_options, say, slug
 from .children import log_tail, run_child
 from .cleartokens import build_snapshot
 from .databases import cleartokens_survivors, open_database
@@ -45,18 +45,9 @@ UNKNOWN_TOKEN = "bench-no-such-token"
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks api", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgres", "mysql"), required=True)
-    parser.add_argument(
-        "--against",
-        type=lambda value: [version.strip() for version in value.split(",") if version.strip()],
-        default=[],
-        help="comma-separated upstream django-oauth-toolkit releases to run too, e.g. 3.0.1",
-    )
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per view and token")
     parser.add_argument("--tokens", type=int, default=10_000, help="access tokens in the table")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the table shows medians")
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    add_database_options(parser, DATABASE_NAME)
+    add_common_options(parser, DATABASE_NAME)
     args = parser.parse_args(argv)
     if args.requests < 1 or args.repeat < 1 or args.tokens < 100:
         parser.error("--requests and --repeat must be at least 1, --tokens at least 100")

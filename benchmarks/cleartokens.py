@@ -14,10 +14,9 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from . import contenders as contender_types
-from .__main__ import WORK_DIR, abort, add_database_options, say, slug
+from .__main__ import WORK_DIR, abort, add_common_options, say, slug
 from .children import migrate, run_child
 from .databases import cleartokens_survivors, open_database
 from .report import Result, exit_status, print_results, write_json
@@ -32,19 +31,10 @@ def parse_args(argv):
         prog="python -m benchmarks cleartokens", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--tokens", type=int, required=True, help="access tokens in the table")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "mysql"), required=True)
-    parser.add_argument(
-        "--against",
-        type=lambda value: [version.strip() for version in value.split(",") if version.strip()],
-        default=[],
-        help="comma-separated upstream django-oauth-toolkit releases to run too, e.g. 3.0.1",
-    )
     parser.add_argument(
         "--batch-size", type=int, help="CLEAR_EXPIRED_TOKENS_BATCH_SIZE for every contender (default: theirs)"
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the table shows medians")
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    add_database_options(parser, DATABASE_NAME)
+    add_common_options(parser, DATABASE_NAME)
     args = parser.parse_args(argv)
     if args.tokens < 1 or args.repeat < 1:
         parser.error("--tokens and --repeat must be at least 1")
