@@ -511,16 +511,28 @@ def test_token_endpoint_failures_log_no_token_or_code(
         RESOURCE_SERVER_INTROSPECTION_URL="http://introspection.invalid/",
         RESOURCE_SERVER_AUTH_TOKEN="resource-server-bearer-token",
     )
-    mocker.patch("requests.post", side_effect=requests.exceptions.ConnectionError("no network in tests"))
+    introspection = mocker.patch(
+        "requests.post", side_effect=requests.exceptions.ConnectionError("no network in tests")
+    )
     unknown_bearer = "an-unknown-bearer-token-value"
 
+    # Each call fails the way it is meant to, so that the log check below covers that failure path.
     with caplog.at_level(logging.DEBUG, logger="oauth2_provider"):
-        exchange_code(client, code_app, code, redirect_uri="https://elsewhere.example/")
-        exchange_code(client, code_app, code, secret="wrong")
-        refresh(client, code_app, "not-" + tokens["refresh_token"])
-        revoke(client, intruder, tokens["access_token"])
-        revoke(client, intruder, tokens["refresh_token"])
-        OAuth2Validator().validate_bearer_token(unknown_bearer, ["read"], SimpleNamespace())
+        assert_oauth_error(
+            exchange_code(client, code_app, code, redirect_uri="https://elsewhere.example/"),
+            400,
+            "invalid_request",
+        )
+        assert_oauth_error(exchange_code(client, code_app, code, secret="wrong"), 401, "invalid_client")
+        assert_oauth_error(refresh(client, code_app, "not-" + tokens["refresh_token"]), 400, "invalid_grant")
+        # RFC 7009 section 2.2: another client's token is answered like an unknown one, and left alone.
+        assert revoke(client, intruder, tokens["access_token"]).status_code == 200
+        assert revoke(client, intruder, tokens["refresh_token"]).status_code == 200
+        assert OAuth2Validator().validate_bearer_token(unknown_bearer, ["read"], SimpleNamespace()) is False
+
+    assert access_token_row(tokens["access_token"]) is not None
+    assert refresh_token_row(tokens["refresh_token"]).revoked is None
+    assert introspection.call_count == 1
 
     assert_not_logged(
         caplog,

@@ -304,13 +304,15 @@ def test_str_of_tokens_and_codes_names_the_row_not_the_credential(credentials):
         assert "CLEARTEXT" not in repr(row)
 
 
-@pytest.mark.parametrize("model", [AccessToken, RefreshToken, Grant])
-def test_changelists_show_credentials_masked(staff_client, credentials, model):
+@pytest.mark.parametrize(
+    ("model", "value"), [(AccessToken, TOKEN_VALUE), (RefreshToken, REFRESH_VALUE), (Grant, CODE_VALUE)]
+)
+def test_changelists_show_credentials_masked(staff_client, credentials, model, value):
     response = staff_client.get(reverse(f"admin:oauth2_provider_{model._meta.model_name}_changelist"))
 
+    # No credential in full, this model's own included; its own shown as an ellipsis and 4 characters.
     assert_no_cleartext(response)
-    content = response.content.decode()
-    assert any(f"\u2026{value[-4:]}" in content for value in CLEARTEXTS)
+    assert f"\u2026{value[-4:]}" in response.content.decode()
 
 
 @pytest.mark.parametrize(

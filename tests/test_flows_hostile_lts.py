@@ -548,11 +548,14 @@ def test_wrong_password(client, password_app, resource_owner):
     assert_oauth_error(password_grant(client, password_app, password="wrong"), 400, "invalid_grant")
 
 
-def test_inactive_user(client, password_app, resource_owner):
+def test_inactive_user(client, password_app, resource_owner, settings):
+    # AllowAllUsersModelBackend authenticates inactive users, so the refusal must come from the validator.
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     resource_owner.is_active = False
     resource_owner.save()
 
     assert_oauth_error(password_grant(client, password_app), 400, "invalid_grant")
+    assert no_tokens_issued()
 
 
 # --- malformed bodies -------------------------------------------------------------------------------------

@@ -391,11 +391,14 @@ def test_password_grant_refuses_bad_credentials(validator, password_app, usernam
     assert request.user is None
 
 
-def test_password_grant_refuses_inactive_users(validator, password_app, user):
+def test_password_grant_refuses_inactive_users(validator, password_app, user, settings):
+    # AllowAllUsersModelBackend authenticates inactive users, so the refusal must come from the validator.
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     user.is_active = False
     user.save()
-    request = oauthlib_request(client=password_app)
+    request = oauthlib_request(client=password_app, decoded_body=[("grant_type", "password")])
     assert validator.validate_user("alice", "correct horse", password_app, request) is False
+    assert request.user is None
 
 
 def test_password_grant_sets_the_user(validator, password_app, user):
@@ -480,10 +483,26 @@ def test_unknown_refresh_tokens(validator, password_app, refresh_token):
     assert validator.validate_refresh_token(refresh_token, password_app, oauthlib_request()) is False
 
 
-def test_revoking_garbage_is_quiet(validator):
-    for hint in (None, "access_token", "refresh_token", "bogus"):
-        validator.revoke_token("nul\x00token", hint, oauthlib_request())
-        validator.revoke_token(None, hint, oauthlib_request())
+@pytest.mark.parametrize(
+    "garbage", ["nul\x00token", None, "", "x" * 100_000], ids=["nul", "none", "empty", "huge"]
+)
+@pytest.mark.parametrize("hint", [None, "access_token", "refresh_token", "bogus"])
+def test_revoking_garbage_is_quiet(validator, password_app, user, garbage, hint):
+    access_token = AccessToken.objects.create(
+        token="kept-access", user=user, application=password_app, expires=timezone.now() + timedelta(hours=1)
+    )
+    RefreshToken.objects.create(
+        token="kept-refresh", user=user, application=password_app, access_token=access_token
+    )
+
+    # The request carries the tokens' own client, so the garbage really is looked up.
+    validator.revoke_token(garbage, hint, oauthlib_request(client=password_app))
+
+    assert AccessToken.objects.filter(pk=access_token.pk).exists()
+    assert RefreshToken.objects.get(token="kept-refresh").revoked is None
+    # The same call revokes a real value: the garbage was refused by value, not for the request.
+    validator.revoke_token("kept-refresh", hint, oauthlib_request(client=password_app))
+    assert RefreshToken.objects.get(token="kept-refresh").revoked is not None
 
 
 # Token lookups by checksum

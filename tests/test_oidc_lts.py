@@ -369,11 +369,11 @@ def test_rs256_id_token_verifies_against_the_published_key(client, rp, alice):
     assert (row.user, row.application) == (alice, rp)
 
 
-def test_id_token_signed_by_a_retired_key_does_not_verify_with_the_active_key(client, rp, alice):
+def test_id_token_signed_by_the_active_key_does_not_verify_with_a_retired_key(client, rp, alice):
     tokens = obtain_tokens(rp, alice)
     retired = jwk.JWK.from_pem(rsa_pem("retired").encode())
 
-    with pytest.raises(Exception, match="(?i)verif|signature"):
+    with pytest.raises(jws.InvalidJWSSignature):
         verified_claims(tokens["id_token"], retired)
 
 
@@ -872,9 +872,6 @@ def hostile_hints(rp, other_app, alice):
         "huge": "A" * 300_000,
         "huge signed": signed({**good, "padding": "x" * 300_000}, stranger_key),
     }
-
-
-INVALID_HINT = "The ID Token is expired, revoked, malformed, or otherwise invalid."
 
 
 INVALID_HINT = "The ID Token is expired, revoked, malformed, or otherwise invalid."
