@@ -19,7 +19,6 @@ deleted once its own ``created`` is older than that lifetime.
 """
 
 import logging
-import time
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,13 +26,12 @@ from django.db import connections, models, router, transaction
 from django.db.models import signals
 from django.utils import timezone
 
+from ._batching import KeysetWalk, batching_setting
 from .settings import oauth2_settings
 
 
-logger = logging.getLogger(__name__)
-
-#: Seconds between two progress lines of one table.
-PROGRESS_INTERVAL_SECONDS = 5.0
+# A documented logger name (docs/upgrading.rst), spelled out so that it does not follow a module's name.
+logger = logging.getLogger("oauth2_provider._cleartokens")
 
 
 def refresh_token_cutoff(now):
@@ -100,49 +98,36 @@ def _reverse_query_name(model, field_name):
 
 def delete_matching(model, condition):
     """Delete ``model``'s rows matching ``condition``, a committed batch per window; return how many."""
-    using = router.db_for_write(model)
-    batch_size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
-    delete = _delete_set_based if deletes_set_based(model) else _delete_with_orm
-    progress = _Progress(model._meta.label)
-    lower = None
-    while True:
-        upper = _window_end(model, using, lower, batch_size)
-        deleted = _delete_window(model, using, condition, lower, upper, delete)
-        if deleted:
-            progress.advance(deleted, upper)
-            after_batch(model, deleted)
-        if upper is None:
-            return progress.finish()
-        lower = upper
+    return ExpiredRowsDeletion(model, condition).run()
 
 
-def _window_end(model, using, lower, batch_size):
-    """The pk ending the window of ``batch_size`` rows after ``lower``; None when fewer are left."""
-    rows = model._base_manager.using(using).order_by("pk")
-    if lower is not None:
-        rows = rows.filter(pk__gt=lower)
-    return next(iter(rows.values_list("pk", flat=True)[batch_size - 1 : batch_size]), None)
+class ExpiredRowsDeletion(KeysetWalk):
+    """Deletes the rows of ``model`` matching ``condition``, each window in a transaction of its own."""
 
+    logger = logger
+    verb = "deleted"
+    # The upstream summary line ("N Expired ... deleted") is the one users see at INFO.
+    summary_level = logging.DEBUG
 
-def _delete_window(model, using, condition, lower, upper, delete):
-    """Select and delete, in one transaction, the rows matching ``condition`` with lower < pk <= upper."""
-    rows = model._default_manager.using(using).filter(condition)
-    if lower is not None:
-        rows = rows.filter(pk__gt=lower)
-    if upper is not None:
-        rows = rows.filter(pk__lte=upper)
-    with transaction.atomic(using=using):
-        pks = list(rows.values_list("pk", flat=True))
-        if pks:
-            delete(model, using, pks)
-    return len(pks)
+    def __init__(self, model, condition):
+        self.using = router.db_for_write(model)
+        super().__init__(model, connections[self.using], batching_setting("CLEAR_EXPIRED_TOKENS_BATCH_SIZE"))
+        self.pause = batching_setting("CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL")
+        self.condition = condition
+        self.delete = _delete_set_based if deletes_set_based(model) else _delete_with_orm
 
-
-def after_batch(model, deleted):
-    """Runs between two committed batches: waits ``CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL`` seconds."""
-    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
-    if pause:
-        time.sleep(pause)
+    def process_window(self, lower, upper):
+        """Select and delete, in one transaction, the matching rows with lower < pk <= upper."""
+        rows = self.model._default_manager.using(self.using).filter(self.condition)
+        if lower is not None:
+            rows = rows.filter(pk__gt=lower)
+        if upper is not None:
+            rows = rows.filter(pk__lte=upper)
+        with transaction.atomic(using=self.using):
+            pks = list(rows.values_list("pk", flat=True))
+            if pks:
+                self.delete(self.model, self.using, pks)
+        return len(pks)
 
 
 def _delete_with_orm(model, using, pks):
@@ -245,28 +230,3 @@ def deletes_set_based(model, _visited=None):
         if relation.on_delete is models.CASCADE and not deletes_set_based(relation.related_model, visited):
             return False
     return True
-
-
-class _Progress:
-    """Rows deleted from one table so far, logged every ``PROGRESS_INTERVAL_SECONDS``."""
-
-    def __init__(self, label):
-        self.label = label
-        self.deleted = 0
-        self.started = self.last_report = time.monotonic()
-
-    def advance(self, rows, upper):
-        self.deleted += rows
-        now = time.monotonic()
-        logger.debug("%s: %s rows deleted in a batch, %s so far", self.label, rows, self.deleted)
-        if now - self.last_report >= PROGRESS_INTERVAL_SECONDS:
-            self.last_report = now
-            position = "end of table" if upper is None else f"pk {upper}"
-            rate = self.deleted / max(now - self.started, 1e-9)
-            logger.info("%s: %s rows deleted up to %s, %.0f rows/s", self.label, self.deleted, position, rate)
-
-    def finish(self):
-        """Return the rows deleted."""
-        elapsed = time.monotonic() - self.started
-        logger.debug("%s: %s rows deleted in %.1fs", self.label, self.deleted, elapsed)
-        return self.deleted

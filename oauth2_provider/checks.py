@@ -2,12 +2,10 @@ from importlib import metadata
 
 from django.apps import apps
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 from django.db import router
 
 from . import __version__
-from ._validation import is_positive_int
-from .backfill import get_batch_size
+from ._batching import setting_problem
 from .settings import oauth2_settings
 
 
@@ -56,36 +54,24 @@ def check_single_distribution(app_configs, **kwargs):
     ]
 
 
+def _batching_errors(ids_by_setting):
+    """An Error, with its id, for each of the batching settings named that cannot be used."""
+    problems = ((setting_problem(name), error_id) for name, error_id in ids_by_setting.items())
+    return [checks.Error(problem, id=error_id) for problem, error_id in problems if problem]
+
+
 @checks.register()
 def check_clear_expired_batching(app_configs, **kwargs):
     """``cleartokens`` needs a positive batch size and a pause that is a number of seconds."""
-    errors = []
-    size = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
-    if not is_positive_int(size):
-        errors.append(
-            checks.Error(
-                "OAUTH2_PROVIDER['CLEAR_EXPIRED_TOKENS_BATCH_SIZE'] must be a positive integer, "
-                f"not {size!r}.",
-                id="oauth2_provider.E002",
-            )
-        )
-    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL
-    if isinstance(pause, bool) or not isinstance(pause, (int, float)) or pause < 0:
-        errors.append(
-            checks.Error(
-                "OAUTH2_PROVIDER['CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL'] must be a number of seconds (0 or "
-                f"more), not {pause!r}.",
-                id="oauth2_provider.E003",
-            )
-        )
-    return errors
+    return _batching_errors(
+        {
+            "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": "oauth2_provider.E002",
+            "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": "oauth2_provider.E003",
+        }
+    )
 
 
 @checks.register()
 def check_token_checksum_batch_size(app_configs, **kwargs):
     """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""
-    try:
-        get_batch_size()
-    except ImproperlyConfigured as exc:
-        return [checks.Error(str(exc), id="oauth2_provider.E001")]
-    return []
+    return _batching_errors({"TOKEN_CHECKSUM_BATCH_SIZE": "oauth2_provider.E001"})

@@ -15,7 +15,7 @@ from django.db import connection, models, transaction
 from django.db.models import signals
 from django.utils import timezone
 
-from oauth2_provider import _cleartokens
+from oauth2_provider import _batching, _cleartokens
 from oauth2_provider import models as oauth2_models
 from oauth2_provider.models import clear_expired
 
@@ -299,7 +299,7 @@ def test_batches_pause_for_the_configured_interval(settings, make, monkeypatch):
     for number in range(5):
         make.grant(f"expired-{number}", in_(-HOUR))
     pauses = []
-    monkeypatch.setattr(_cleartokens.time, "sleep", pauses.append)
+    monkeypatch.setattr(_batching.time, "sleep", pauses.append)
     clear_expired()
     assert pauses == [0.25, 0.25, 0.25]
     assert not Grant.objects.exists()
@@ -358,10 +358,10 @@ def test_an_interruption_between_batches_keeps_a_consistent_database_and_a_rerun
         refresh_token = make.refresh_token(f"rt-{number}", old)
         make.access_token(f"refreshed-{number}", in_(HOUR), source_refresh_token=refresh_token)
 
-    def interrupt(model, deleted):
+    def interrupt(walk, deleted):
         raise Interrupted
 
-    monkeypatch.setattr(_cleartokens, "after_batch", interrupt)
+    monkeypatch.setattr(_cleartokens.ExpiredRowsDeletion, "after_window", interrupt)
     with pytest.raises(Interrupted):
         clear_expired()
     # The first batch of refresh tokens is committed, with its references cleared; nothing else moved.
@@ -409,7 +409,7 @@ def test_without_receivers_no_model_instance_is_built(settings, scenario):
 @pytest.mark.django_db
 def test_logs_upstream_summary_lines_and_progress(settings, scenario, caplog, monkeypatch):
     settings.OAUTH2_PROVIDER = LIFETIME
-    monkeypatch.setattr(_cleartokens, "PROGRESS_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(_batching, "PROGRESS_INTERVAL_SECONDS", 0)
     caplog.set_level("INFO")
     clear_expired()
     summary = [r.getMessage() for r in caplog.records if r.name == "oauth2_provider.models"]
@@ -457,3 +457,20 @@ def test_system_check_accepts_the_defaults_and_fractional_pauses(settings):
     settings.OAUTH2_PROVIDER = {"CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.5}
 
     assert check_clear_expired_batching(None) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "overrides",
+    [{"CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 0}, {"CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": "1"}],
+)
+def test_clear_expired_called_directly_refuses_bad_batching_settings(settings, make, overrides):
+    """Code calling clear_expired() skips the system checks: it gets the checks' message."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.OAUTH2_PROVIDER = overrides
+    make.grant("expired", in_(-HOUR))
+    (name,) = overrides
+    with pytest.raises(ImproperlyConfigured, match=rf"OAUTH2_PROVIDER\['{name}'\] must be"):
+        clear_expired()
+    assert Grant.objects.count() == 1

@@ -1,5 +1,6 @@
 """The createapplication and cleartokens management commands."""
 
+import logging
 from datetime import timedelta
 from io import StringIO
 
@@ -8,6 +9,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.utils import timezone
 
+from oauth2_provider import _batching
 from oauth2_provider.management.commands import createapplication
 from oauth2_provider.models import AccessToken, Application, Grant, get_application_model
 
@@ -156,3 +158,38 @@ def test_cleartokens_deletes_what_has_expired(user):
     call_command("cleartokens")
     assert list(Grant.objects.values_list("code", flat=True)) == ["live"]
     assert list(AccessToken.objects.values_list("token", flat=True)) == ["live"]
+
+
+def _expired_grants(user, count):
+    application = Application.objects.create(
+        user=user, client_type="confidential", authorization_grant_type="client-credentials"
+    )
+    expired = timezone.now() - timedelta(seconds=1)
+    for number in range(count):
+        Grant.objects.create(
+            code=f"expired-{number}",
+            user=user,
+            application=application,
+            expires=expired,
+            redirect_uri="https://c.example/",
+        )
+
+
+def test_cleartokens_in_a_terminal_shows_progress_on_stderr(user, monkeypatch, capsys):
+    monkeypatch.setattr(_batching, "PROGRESS_INTERVAL_SECONDS", 0)
+    # As in a plain ``manage.py cleartokens``, no handler may receive the progress lines: pytest's are
+    # on the root logger (and, from the start of each test phase, on loggers that do not propagate).
+    monkeypatch.setattr(logging.getLogger("oauth2_provider._cleartokens"), "propagate", False)
+    _expired_grants(user, 3)
+    call_command("cleartokens")
+    assert f"  {Grant._meta.label}: 3 rows deleted up to end of table, " in capsys.readouterr().err
+    assert not Grant.objects.exists()
+
+
+def test_cleartokens_leaves_its_progress_to_a_configured_handler(user, monkeypatch, capsys, caplog):
+    monkeypatch.setattr(_batching, "PROGRESS_INTERVAL_SECONDS", 0)
+    caplog.set_level("INFO", logger="oauth2_provider._cleartokens")
+    _expired_grants(user, 3)
+    call_command("cleartokens")
+    assert capsys.readouterr().err == ""
+    assert any("3 rows deleted up to end of table" in r.getMessage() for r in caplog.records)

@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from oauth2_provider import backfill
+from oauth2_provider import _batching, backfill
 
 
 APP = "oauth2_provider"
@@ -212,7 +212,7 @@ def test_memory_does_not_grow_with_the_table(at_0011, batch_of, strategy, monkey
 def test_progress_is_logged_with_counts_and_a_summary(at_0011, batch_of, monkeypatch, caplog):
     insert_tokens(at_0011, 1200)
     batch_of(400)
-    monkeypatch.setattr(backfill, "PROGRESS_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(_batching, "PROGRESS_INTERVAL_SECONDS", 0)
     caplog.set_level("INFO", logger="oauth2_provider.migrations")
 
     migrate(at_0011, AFTER)
@@ -238,16 +238,16 @@ class _Crash(Exception):
 
 
 def _crash_after_pages(monkeypatch, pages):
-    original = backfill.BaseBackfill._page_upper_bound
+    original = backfill.BaseBackfill.window_end
     calls = {"n": 0}
 
-    def page_upper_bound(self, lower):
+    def window_end(self, lower):
         calls["n"] += 1
         if calls["n"] > pages:
             raise _Crash("simulated interruption of migrate")
         return original(self, lower)
 
-    monkeypatch.setattr(backfill.BaseBackfill, "_page_upper_bound", page_upper_bound)
+    monkeypatch.setattr(backfill.BaseBackfill, "window_end", window_end)
 
 
 def test_interrupted_run_then_a_rerun_completes(at_0011, batch_of, monkeypatch):

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from ..._batching import progress_on_stderr
+from ..._cleartokens import logger
 from ...models import clear_expired
 
 
@@ -7,4 +9,5 @@ class Command(BaseCommand):
     help = "Delete expired tokens and authorization codes (run it periodically, e.g. from cron)"
 
     def handle(self, *args, **options):
-        clear_expired()
+        with progress_on_stderr(logger):
+            clear_expired()
