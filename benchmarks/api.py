@@ -27,10 +27,10 @@ from importlib import metadata
 from pathlib import Path
 
 from . import contenders as contender_types
-from .__main__ import WORK_DIR, abort, add_common_options, say, slug
 from .children import log_tail, run_child
 from .cleartokens import build_snapshot
 from .databases import cleartokens_survivors, open_database
+from .migration import WORK_DIR, abort, add_common_options, say, slug
 
 
 DATABASE_NAME = "dot_api_bench"

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import contenders as contender_types
-from .__main__ import WORK_DIR, abort, add_common_options, say, slug
 from .children import migrate, run_child
 from .databases import cleartokens_survivors, open_database
+from .migration import WORK_DIR, abort, add_common_options, say, slug
 from .report import Result, exit_status, print_results, write_json
 
 

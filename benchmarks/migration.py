@@ -168,7 +168,3 @@ def main(argv=None):
     if args.json:
         write_json(args.json, header, results, args.tokens)
     return exit_status(results)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ nothing instead of reaching the database.
 """
 
 from ._checksum import token_checksum
-from ._validator_input import is_lookup_safe
+from ._request_values import is_lookup_safe
 from .models import get_access_token_model, get_application_model
 
 
@@ -20,6 +20,8 @@ def access_token_with_value(value):
 
 def application_with_client_id(client_id):
     """The application with this client id, or None."""
-    if not is_lookup_safe(client_id):
+    # Upstream compatibility: a missing client id (None) still costs the query that finds nothing, as in
+    # DOT 3.0.1's validator, whose test suite counts it.
+    if client_id is not None and not is_lookup_safe(client_id):
         return None
     return get_application_model().objects.filter(client_id=client_id).first()

@@ -6,10 +6,12 @@ OAuth2 error, never into a server error.
 
 import base64
 import logging
+import traceback
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
+from oauthlib import common as oauthlib_common
 
 
 log = logging.getLogger("oauth2_provider")
@@ -17,6 +19,19 @@ log = logging.getLogger("oauth2_provider")
 # The most client ids of an ``aud`` claim that are looked up. Our ID tokens name one client; the cap keeps
 # a forged token from turning into a query with thousands of parameters.
 MAX_AUDIENCES = 32
+
+
+def is_unparsable_request_error(error):
+    """Whether the ``ValueError`` ``error`` comes from oauthlib failing to parse the request.
+
+    oauthlib raises a bare ``ValueError`` from ``oauthlib.common`` (where it builds its request and
+    decodes the query), deep inside an endpoint, for a broken percent-escape (``%zz``) or characters that
+    are not form-encoded: the client's fault. The traceback, not the message, tells it apart from a
+    ``ValueError`` with any other cause, a bug that must not be disguised as bad input.
+    """
+    return any(
+        frame.filename == oauthlib_common.__file__ for frame in traceback.extract_tb(error.__traceback__)
+    )
 
 
 def is_lookup_safe(value):

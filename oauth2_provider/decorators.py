@@ -5,16 +5,12 @@ The class-based equivalents are in ``oauth2_provider.views.generic``.
 
 from functools import wraps
 
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseForbidden
 from oauthlib.oauth2 import Server
 
-from ._resource_server import verify_request
+from ._resource_server import check_read_write_scopes, read_or_write_scope, verify_request
 from .oauth2_backends import OAuthLibCore
 from .oauth2_validators import OAuth2Validator
-from .scopes import get_scopes_backend
-from .settings import oauth2_settings
-from .views.mixins import SAFE_HTTP_METHODS
 
 
 def protected_resource(scopes=None, validator_cls=OAuth2Validator, server_cls=Server):
@@ -40,20 +36,10 @@ def rw_protected_resource(scopes=None, validator_cls=OAuth2Validator, server_cls
     required = list(scopes or [])
 
     def scopes_for(request):
-        read_scope, write_scope = _read_write_scopes()
-        return [*required, read_scope if request.method.upper() in SAFE_HTTP_METHODS else write_scope]
+        check_read_write_scopes("rw_protected_resource decorator")
+        return [*required, read_or_write_scope(request.method)]
 
     return _token_protected(scopes_for, validator_cls, server_cls)
-
-
-def _read_write_scopes():
-    """(read scope, write scope) from the settings, after checking the scopes backend knows both."""
-    pair = [oauth2_settings.READ_SCOPE, oauth2_settings.WRITE_SCOPE]
-    if not set(pair).issubset(get_scopes_backend().get_all_scopes()):
-        raise ImproperlyConfigured(
-            f"rw_protected_resource requires the scopes {pair} in the OAUTH2_PROVIDER['SCOPES'] setting"
-        )
-    return pair
 
 
 def _token_protected(scopes_for, validator_cls, server_cls):

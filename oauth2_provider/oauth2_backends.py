@@ -15,13 +15,10 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import quote, urlencode, urlencoded
 from oauthlib.uri_validate import is_absolute_uri
 
+from ._request_values import is_unparsable_request_error
 from .exceptions import FatalClientError, OAuthToolkitError
-from .settings import oauth2_settings
+from .settings import SECURE_REQUEST_HEADER, oauth2_settings
 
-
-# Header set on the oauthlib request when Django saw the request over TLS. The validator and
-# settings.oidc_issuer read it, so a client cannot fake it: it is removed when not secure.
-_SECURE_MARKER = "X_DJANGO_OAUTH_TOOLKIT_SECURE"
 
 # META entries holding the WSGI streams: file objects, not headers.
 _WSGI_STREAMS = ("wsgi.input", "wsgi.errors")
@@ -33,16 +30,11 @@ def _build_server(server_class, validator_class):
 
 
 def _parse_failure(uri, http_method, body, headers):
-    """Why oauthlib cannot parse this request (its ``ValueError`` message), or None when it can.
-
-    oauthlib rejects a query with a broken percent-escape (``%zz``) by raising a bare
-    ``ValueError`` from deep inside an endpoint; this tells that case apart from a
-    ``ValueError`` with another cause, which must not be disguised as a client error.
-    """
+    """Why oauthlib cannot parse this request (its ``ValueError`` message), or None when it can."""
     try:
         OauthlibRequest(uri, http_method, body, headers)
-    except ValueError as exc:
-        return str(exc)
+    except ValueError as error:
+        return str(error)
     return None
 
 
@@ -150,9 +142,9 @@ class OAuthLibCore:
             if cgi_name in headers:
                 headers[http_name] = headers[cgi_name]
         if request.is_secure():
-            headers[_SECURE_MARKER] = "1"
+            headers[SECURE_REQUEST_HEADER] = "1"
         else:
-            headers.pop(_SECURE_MARKER, None)
+            headers.pop(SECURE_REQUEST_HEADER, None)
         return headers
 
     def extract_body(self, request):
@@ -270,8 +262,8 @@ class OAuthLibCore:
     def verify_request(self, request, scopes):
         """``(valid, oauthlib_request)``: does the request carry a token good for ``scopes``?
 
-        A query oauthlib cannot parse raises its ``ValueError``; the callers turn the
-        "Invalid hex encoding" one into Django's ``SuspiciousOperation``.
+        A query oauthlib cannot parse raises its ``ValueError``, as in DOT 3.0.1; the resource-server
+        entry points turn it into Django's ``SuspiciousOperation`` (see ``_resource_server``).
         """
         uri, http_method, body, headers = self._extract_params(request)
         return self.server.verify_request(uri, http_method, body, headers, scopes=scopes)
@@ -292,11 +284,10 @@ class OAuthLibCore:
             response_headers, response_body, status = endpoint(uri, http_method, body, headers, *args)
         except oauth2.OAuth2Error as error:
             return _error_answer(error)
-        except ValueError:
-            reason = _parse_failure(uri, http_method, body, headers)
-            if reason is None:
+        except ValueError as error:
+            if not is_unparsable_request_error(error):
                 raise
-            return _error_answer(oauth2.InvalidRequestError(description=reason))
+            return _error_answer(oauth2.InvalidRequestError(description=str(error)))
         return response_headers.get("Location"), response_headers, response_body, status
 
 

@@ -174,13 +174,18 @@ class _PhonyHttpRequest(HttpRequest):
         return self._scheme
 
 
+# The header OAuthLibCore.extract_headers sets on the oauthlib request when Django saw the request over
+# TLS (and removes otherwise, so that a client cannot fake it); the issuer URL below reads it.
+SECURE_REQUEST_HEADER = "X_DJANGO_OAUTH_TOOLKIT_SECURE"
+
+
 def _django_request_for(request):
     if isinstance(request, HttpRequest):
         return request
     if isinstance(request, Request):
         phony = _PhonyHttpRequest()
         phony.META = request.headers
-        if request.headers.get("X_DJANGO_OAUTH_TOOLKIT_SECURE", False):
+        if request.headers.get(SECURE_REQUEST_HEADER, False):
             phony._scheme = "https"
         return phony
     raise TypeError(f"request must be a django or oauthlib request: got {request!r}")

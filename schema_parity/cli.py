@@ -8,9 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from compat.upstream_venv import UPSTREAM_VERSION, default_location, ensure_upstream_python
+
 from .compare import describe, differences
 from .databases import BACKENDS, ServerUnreachable, scratch_database
-from .upstream_env import UPSTREAM_VERSION, default_location, ensure_upstream_python
 
 
 CHILD_DIR = Path(__file__).resolve().parent / "child"

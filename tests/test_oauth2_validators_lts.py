@@ -25,7 +25,7 @@ from oauthlib.common import Request
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth2_provider import _validator_input, _validator_introspection, oauth2_validators
+from oauth2_provider import _remote_introspection, _request_values, oauth2_validators
 from oauth2_provider._checksum import token_checksum
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -606,7 +606,7 @@ def test_introspection_call_has_a_timeout_and_authenticates(validator, introspec
     assert url == INTROSPECTION_URL
     assert kwargs["data"] == {"token": "remote-token"}
     assert kwargs["headers"] == {"Authorization": "Bearer rs-token"}
-    assert kwargs["timeout"] == _validator_introspection.TIMEOUT
+    assert kwargs["timeout"] == _remote_introspection.TIMEOUT
 
 
 def test_introspection_with_basic_credentials(validator, settings, mocker):
@@ -679,7 +679,7 @@ def local_introspection_server(settings):
 
 def test_stalled_introspection_server_times_out(validator, local_introspection_server, monkeypatch):
     local_introspection_server.behaviour = "stall"
-    monkeypatch.setattr(_validator_introspection, "TIMEOUT", (1, 0.3))
+    monkeypatch.setattr(_remote_introspection, "TIMEOUT", (1, 0.3))
     started = time.monotonic()
     assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is False
     assert time.monotonic() - started < 3
@@ -906,7 +906,7 @@ def test_decoded_basic_credentials_are_hidden_from_error_reports(validator, conf
     def unquote_plus(value):
         raise RuntimeError("decoder down")
 
-    monkeypatch.setattr(_validator_input, "unquote_plus", unquote_plus)
+    monkeypatch.setattr(_request_values, "unquote_plus", unquote_plus)
     request = oauthlib_request(headers=basic_header(f"conf-client:{quote_plus(SECRET)}".encode()))
     with pytest.raises(RuntimeError) as raised:
         validator.authenticate_client(request)

@@ -29,6 +29,7 @@ from oauth2_provider.contrib.rest_framework import (
 )
 from oauth2_provider.decorators import protected_resource, rw_protected_resource
 from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views.generic import ProtectedResourceView
 
 
@@ -245,6 +246,18 @@ def test_no_header_is_refused(client, tokens, url, status):
 def test_broken_percent_escape_in_the_query_is_a_bad_request(request, client, tokens, url):
     use_middleware_for_user_view(request, url)
     assert client.get(f"{url}?q=%%7A", HTTP_AUTHORIZATION=f"Bearer {VALID}").status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/protected/", "/decorated/", "/read-write/", "/drf/"])
+def test_a_bug_raising_valueerror_is_not_disguised_as_bad_input(client, tokens, url, monkeypatch):
+    """Only oauthlib's own parsing failure is the client's fault, even if a bug words its error alike."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid hex encoding in query string.")
+
+    monkeypatch.setattr(OAuth2Validator, "validate_bearer_token", broken)
+    with pytest.raises(ValueError, match="Invalid hex encoding"):
+        client.get(url, HTTP_AUTHORIZATION=f"Bearer {VALID}")
 
 
 # What a DRF client is told.

@@ -4,18 +4,18 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseForbidden, HttpResponseNotFound
 
-from .._resource_server import verify_request
+from .._resource_server import (
+    SAFE_HTTP_METHODS,  # noqa: F401 -- upstream compatibility: DOT 3.0.1 defines it here
+    check_read_write_scopes,
+    read_or_write_scope,
+    verify_request,
+)
 from ..exceptions import FatalClientError
 from ..oauth2_backends import _build_server
-from ..scopes import get_scopes_backend
 from ..settings import oauth2_settings
 
 
 log = logging.getLogger("oauth2_provider")
-
-# Methods that only read: they need the read scope, every other method the write scope (the read/write
-# mixin here and ``rw_protected_resource`` in oauth2_provider.decorators).
-SAFE_HTTP_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 class OAuthLibMixin:
@@ -152,18 +152,12 @@ class ReadWriteScopedResourceMixin(ScopedResourceMixin, OAuthLibMixin):
 
     def __new__(cls, *args, **kwargs):
         # Checked when the view is instantiated: without both scopes no request could ever pass.
-        read_write_scopes = [oauth2_settings.READ_SCOPE, oauth2_settings.WRITE_SCOPE]
-        if not set(read_write_scopes) <= set(get_scopes_backend().get_all_scopes()):
-            raise ImproperlyConfigured(
-                f"ReadWriteScopedResourceMixin requires following scopes {read_write_scopes}"
-                ' to be in OAUTH2_PROVIDER["SCOPES"] list in settings'
-            )
+        check_read_write_scopes("ReadWriteScopedResourceMixin")
         # object.__new__ takes no other argument: as_view()'s initkwargs are for __init__.
         return super().__new__(cls)
 
     def dispatch(self, request, *args, **kwargs):
-        reads_only = request.method.upper() in SAFE_HTTP_METHODS
-        self.read_write_scope = oauth2_settings.READ_SCOPE if reads_only else oauth2_settings.WRITE_SCOPE
+        self.read_write_scope = read_or_write_scope(request.method)
         return super().dispatch(request, *args, **kwargs)
 
     def get_scopes(self, *args, **kwargs):

@@ -7,8 +7,9 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from ..._resource_server import read_or_write_scope
 from ...settings import oauth2_settings
 from .authentication import OAuth2Authentication
 
@@ -40,13 +41,6 @@ def _view_attribute(view, name, permission_name):
     except AttributeError:
         message = f"{permission_name} requires the view to define the {name} attribute"
         raise ImproperlyConfigured(message) from None
-
-
-def _read_or_write_scope(request):
-    """The settings' read scope for a safe method, the write scope for any other."""
-    if request.method.upper() in SAFE_METHODS:
-        return oauth2_settings.READ_SCOPE
-    return oauth2_settings.WRITE_SCOPE
 
 
 class TokenHasScope(BasePermission):
@@ -91,7 +85,7 @@ class TokenHasReadWriteScope(TokenHasScope):
 
     def get_scopes(self, request, view):
         view_scopes = super().get_scopes(request, view) if hasattr(view, "required_scopes") else []
-        return [*view_scopes, _read_or_write_scope(request)]
+        return [*view_scopes, read_or_write_scope(request.method)]
 
 
 class TokenHasResourceScope(TokenHasScope):
@@ -100,7 +94,7 @@ class TokenHasResourceScope(TokenHasScope):
 
     def get_scopes(self, request, view):
         view_scopes = super().get_scopes(request, view) if hasattr(view, "required_scopes") else []
-        suffix = _read_or_write_scope(request)
+        suffix = read_or_write_scope(request.method)
         return [f"{scope}:{suffix}" for scope in view_scopes]
 
 

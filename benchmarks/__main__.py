@@ -1,0 +1,6 @@
+import sys
+
+from .migration import main
+
+
+sys.exit(main())
