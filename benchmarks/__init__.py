@@ -1,1 +1,1 @@
-"""Migration 0012 benchmark: see README.md."""
+"""Benchmarks of this package against upstream releases, one scenario a module: see README.md."""

@@ -18,19 +18,24 @@ status 1) when a view answers with another status than a resource server must (2
 import argparse
 import json
 import statistics
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
-from importlib import metadata
-from pathlib import Path
 
 from . import contenders as contender_types
 from .children import log_tail, run_child
-from .cleartokens import build_snapshot
-from .databases import cleartokens_survivors, open_database
-from .migration import WORK_DIR, abort, add_common_options, say, slug
+from .common import (
+    exit_status,
+    format_table,
+    parse_scenario_args,
+    repetitions,
+    run_directory,
+    say,
+    scratch_database,
+    slug,
+    with_upstream,
+    write_json,
+)
+from .databases import cleartokens_survivors
+from .snapshots import mostly_expired_tokens
 
 
 DATABASE_NAME = "dot_api_bench"
@@ -47,10 +52,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks api", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per view and token")
     parser.add_argument("--tokens", type=int, default=10_000, help="access tokens in the table")
-    add_common_options(parser, DATABASE_NAME)
-    args = parser.parse_args(argv)
-    if args.requests < 1 or args.repeat < 1 or args.tokens < 100:
-        parser.error("--requests and --repeat must be at least 1, --tokens at least 100")
+    args = parse_scenario_args(parser, argv, DATABASE_NAME, fewest_tokens=100)
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
     return args
 
 
@@ -97,19 +101,6 @@ class Cell:
     @property
     def queries_per_request(self):
         return statistics.median(self.queries) / self.requests
-
-
-def with_rest_framework(python):
-    """Install our Django REST framework version into an upstream venv that lacks it; return ``python``.
-
-    The venvs of ``contenders.upstream`` hold what the migration scenarios need; the DRF view needs DRF.
-    """
-    check = subprocess.run([python, "-c", "import rest_framework"], capture_output=True)
-    if check.returncode != 0:
-        requirement = f"djangorestframework=={metadata.version('djangorestframework')}"
-        say(f"installing {requirement} into {Path(python).parent.parent.name}")
-        subprocess.run([python, "-m", "pip", "install", "--quiet", requirement], check=True)
-    return python
 
 
 def measure(database, contender, requests, tokens, log_stem):
@@ -160,19 +151,7 @@ def table(cells):
                 f"{cell.requests_per_s / reference.requests_per_s:.2f}",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    text = [_aligned(line, widths) for line in lines]
-    text.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(text)
-
-
-def _aligned(cells, widths):
-    """One table line: text columns padded on the right, numbers on the left."""
-    padded = [
-        cell.ljust(width) if column < TEXT_COLUMNS else cell.rjust(width)
-        for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
-    ]
-    return "  ".join(padded)
+    return format_table(lines, TEXT_COLUMNS)
 
 
 def _status(cell):
@@ -184,41 +163,25 @@ def _status(cell):
 
 def main(argv):
     args = parse_args(argv)
-    run_dir = WORK_DIR / f"api-{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir = run_directory("api", args)
     run_dir.mkdir(parents=True, exist_ok=True)
-    sqlite_dir = tempfile.TemporaryDirectory(prefix="dot_api_bench_")
-    database = open_database(
-        args.db, args.db_name, sqlite_dir.name, args.host, args.port, args.user, args.password
-    )
-    contenders = [contender_types.ours()]
-    try:
-        for version in args.against:
-            contender = contender_types.upstream(version, say)
-            with_rest_framework(contender.python)
-            contenders.append(contender)
-    except subprocess.CalledProcessError as error:
-        abort(f"could not build an upstream venv: {' '.join(map(str, error.cmd))}")
-    server = database.server_version()
+    contenders = with_upstream([contender_types.ours()], args.against)
     packages = {contender.label: contender_types.describe(contender) for contender in contenders}
     tokens = bearer_tokens(args.tokens)
 
     cells, crashed = {}, []
-    try:
+    with scratch_database(args) as database:
+        server = database.server_version()
         say(f"building the snapshot with {args.tokens:,} tokens on {args.db} (logs: {run_dir})")
-        build_snapshot(database, args.tokens, run_dir)
-        for repetition in range(1, args.repeat + 1):
-            for contender in contenders:
-                say(f"run {repetition}/{args.repeat}: {contender.label}")
-                log_stem = run_dir / f"{slug(contender.label)}-{repetition}"
-                runs = measure(database, contender, args.requests, tokens, log_stem)
-                if runs is None:
-                    crashed.append(contender.label)
-                for run in runs or ():
-                    key = (contender.label, run["view"], run["token"])
-                    cells.setdefault(key, Cell(*key, requests=run["requests"])).add_run(run)
-    finally:
-        database.drop_all()
-        sqlite_dir.cleanup()
+        mostly_expired_tokens(database, args.tokens, run_dir)
+        for repetition, contender in repetitions(args, contenders):
+            log_stem = run_dir / f"{slug(contender.label)}-{repetition}"
+            runs = measure(database, contender, args.requests, tokens, log_stem)
+            if runs is None:
+                crashed.append(contender.label)
+            for run in runs or ():
+                key = (contender.label, run["view"], run["token"])
+                cells.setdefault(key, Cell(*key, requests=run["requests"])).add_run(run)
 
     print(
         f"resource server on {args.db} ({server}), {args.tokens:,} access tokens in the table,"
@@ -232,11 +195,12 @@ def main(argv):
     if cells:
         print(table(cells))
     if args.json:
-        write_json(args, server, packages, cells)
-    return exit_status(cells, crashed)
+        save_cells(args, server, packages, cells)
+    wrong = {cell.contender for cell in cells if not cell.ok}
+    return exit_status(sorted(wrong.union(crashed)))
 
 
-def write_json(args, server, packages, cells):
+def save_cells(args, server, packages, cells):
     """The header facts, each contender's package and every cell with its medians and its runs."""
     document = {
         "scenario": "api",
@@ -261,14 +225,4 @@ def write_json(args, server, packages, cells):
             for cell in cells
         ],
     }
-    args.json.write_text(json.dumps(document, indent=2) + "\n")
-
-
-def exit_status(cells, crashed):
-    """1 (and a line on stderr saying why) when a child crashed or a view answered wrongly, else 0."""
-    wrong = {cell.contender for cell in cells if not cell.ok}
-    failed = sorted(wrong.union(crashed))
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
-        return 1
-    return 0
+    write_json(args.json, document)

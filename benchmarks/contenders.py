@@ -1,26 +1,22 @@
-"""Who runs migration 0012: our package, the one-UPDATE floor, and upstream releases in throwaway venvs."""
+"""Who runs a scenario: our package, the one-UPDATE floor of 0012, upstream releases in throwaway venvs."""
 
 import subprocess
 import sys
-import venv
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+
+from compat.upstream_venv import upstream_python
 
 from .children import child_environment
 
 
 ENVS_DIR = Path(__file__).resolve().parent / "_envs"
-READY_MARKER = ".bench-ready"
-
-# Drivers installed next to each upstream release, pinned to the versions of the current environment
-# when it has them, so that only django-oauth-toolkit differs between contenders.
-DRIVER_DISTRIBUTIONS = {"psycopg[binary]": "psycopg", "mysqlclient": "mysqlclient"}
 
 
 @dataclass(frozen=True)
 class Contender:
-    """One way of running ``migrate oauth2_provider 0012``: an interpreter plus settings overrides."""
+    """Who runs a scenario's child: an interpreter, plus settings overrides for it."""
 
     label: str
     python: str
@@ -40,39 +36,15 @@ def one_update(rows):
 
 
 def upstream(version, log):
-    """Upstream django-oauth-toolkit ``version`` in its own venv under ``_envs/`` (built on first use)."""
-    return Contender(version, str(upstream_python(version, log)))
+    """Upstream django-oauth-toolkit ``version`` in its own venv under ``_envs/`` (built on first use).
 
-
-def upstream_requirements(version):
-    """The pip requirements of an upstream venv: the release, our exact Django, the DB drivers."""
-    requirements = [f"django-oauth-toolkit=={version}", f"django=={metadata.version('django')}"]
-    for requirement, distribution in DRIVER_DISTRIBUTIONS.items():
-        try:
-            requirements.append(f"{requirement}=={metadata.version(distribution)}")
-        except metadata.PackageNotFoundError:
-            requirements.append(requirement)
-    return requirements
-
-
-def upstream_python(version, log):
-    """Path of the interpreter of the venv holding upstream ``version``; creates the venv if missing.
-
-    The venv's name carries our Python and Django versions, and a marker file written after a
-    successful install lists its requirements, so a half-built or outdated venv is never reused.
+    The venv's name carries our Python and Django versions. Django REST framework is pinned into it
+    too: the ``api`` scenario's DRF view needs it.
     """
     python_tag = f"py{sys.version_info.major}.{sys.version_info.minor}"
     env_dir = ENVS_DIR / f"dot-{version}-{python_tag}-django-{metadata.version('django')}"
-    python = env_dir / "bin" / "python"
-    requirements = upstream_requirements(version)
-    marker = env_dir / READY_MARKER
-    if marker.exists() and marker.read_text().split() == requirements:
-        return python
-    log(f"building venv {env_dir.name}: {' '.join(requirements)}")
-    venv.create(env_dir, clear=True, with_pip=True)
-    subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True)
-    marker.write_text("\n".join(requirements) + "\n")
-    return python
+    python = upstream_python(env_dir, version, also=("djangorestframework",), log=log)
+    return Contender(version, str(python))
 
 
 def describe(contender):

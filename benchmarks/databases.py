@@ -1,8 +1,8 @@
-"""Per-vendor database work of the benchmark: the 0011 snapshot, its copies, the bulk rows, the check.
+"""Per-vendor database work of the benchmarks: the snapshots, their copies, the bulk rows, the checks.
 
 Everything here talks to the database through its DB-API driver, not through Django: the parent
 process never configures Django, and every statement is visible in one place. Each vendor class only
-knows its SQL; the order of the steps lives in ``__main__``.
+knows its SQL; the order of the steps lives in ``snapshots.py`` and the scenario modules.
 """
 
 import hashlib

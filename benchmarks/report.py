@@ -1,28 +1,54 @@
-"""Turning measured runs into the printed table, the closing lines and the optional JSON file."""
+"""The runs and results of the scenarios that time one child per run, and their table and JSON file."""
 
-import json
 import statistics
-import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import contenders as contender_types
+from .children import log_tail
+from .common import format_table, repetitions, say, slug, write_json
 
 
 @dataclass
 class Run:
-    """One contender's migrate run on a fresh copy of the snapshot, and what the check found after it."""
+    """One contender's child on a fresh copy of the snapshot, and the check of what it left.
+
+    A scenario subclasses it with the fields of its check and says in :meth:`problem` what is wrong.
+    """
 
     wall_s: float
     peak_rss_kib: int
     returncode: int
     expected_rows: int
     rows: int
-    mismatched: int
-    applied: bool
     log: str
+
+    @classmethod
+    def of(cls, child, expected_rows, rows, **check):
+        """The run of the measured ``child`` (a ``ChildRun``), with what the scenario's check found."""
+        return cls(
+            wall_s=child.wall_s,
+            peak_rss_kib=child.peak_rss_kib,
+            returncode=child.returncode,
+            expected_rows=expected_rows,
+            rows=rows,
+            log=str(child.log_path),
+            **check,
+        )
 
     @property
     def ok(self):
-        complete = self.applied and self.rows == self.expected_rows
-        return self.returncode == 0 and complete and not self.mismatched
+        return self.failure() is None
+
+    def failure(self):
+        """Why this run failed, or None."""
+        if self.returncode != 0:
+            return f"the child exited with {self.returncode} (log: {self.log})"
+        return self.problem()
+
+    def problem(self):
+        """What the check found wrong after a child that exited cleanly, or None."""
+        raise NotImplementedError
 
 
 @dataclass
@@ -45,28 +71,36 @@ class Result:
     def peak_rss_mib(self):
         return statistics.median(run.peak_rss_kib for run in self.runs) / 1024
 
+    def add(self, run):
+        """Record ``run`` and say what it cost, or why it failed (with the log's tail if the child did)."""
+        self.runs.append(run)
+        say(f"  {run.wall_s:.2f} s, {run.peak_rss_kib / 1024:.1f} MiB")
+        if not run.ok:
+            tail = f"; log tail:\n{log_tail(Path(run.log))}" if run.returncode else ""
+            say(f"!!! {self.label} FAILED: {run.failure()}{tail}")
+
     def rows_per_s(self, rows):
         return rows / self.wall_s
 
     def failures(self):
         """Why this contender failed, one reason per failed run (empty when every run passed)."""
-        reasons = []
-        for run in self.runs:
-            if run.returncode != 0:
-                reasons.append(f"migrate exited with {run.returncode} (log: {run.log})")
-            elif not run.applied:
-                reasons.append("0012 is not recorded in django_migrations")
-            elif run.rows != run.expected_rows:
-                reasons.append(f"{run.rows} rows found, {run.expected_rows} expected")
-            elif run.mismatched:
-                reasons.append(f"{run.mismatched} of {run.rows} rows have a wrong token_checksum")
-        return reasons
+        return [run.failure() for run in self.runs if not run.ok]
 
 
-COLUMNS = ("contender", "wall s", "peak RSS MiB", "rows/s", "time x ours", "RSS x ours", "checksums")
+def measured_results(args, contenders, run_dir, measure):
+    """A Result per contender with its ``--repeat`` runs, each ``measure(contender, log_path)``."""
+    results = {
+        contender.label: Result(contender.label, contender_types.describe(contender))
+        for contender in contenders
+    }
+    for repetition, contender in repetitions(args, contenders):
+        results[contender.label].add(
+            measure(contender, run_dir / f"{slug(contender.label)}-{repetition}.log")
+        )
+    return list(results.values())
 
 
-def table(results, rows, columns=COLUMNS):
+def table(results, rows, columns):
     """The results as an aligned text table, ``ours`` first and every ratio relative to it.
 
     ``columns`` names the columns; the last one is the correctness check of the scenario.
@@ -85,23 +119,13 @@ def table(results, rows, columns=COLUMNS):
                 "OK" if result.ok else "FAILED",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    text = [_aligned(line, widths) for line in lines]
-    text.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(text)
+    return format_table(lines)
 
 
-def _aligned(cells, widths):
-    """One table line: the label left-aligned, the numbers right-aligned."""
-    label = cells[0].ljust(widths[0])
-    numbers = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-    return "  ".join([label, *numbers])
-
-
-def closing_line(result, reference, rows):
-    """One sentence per contender: its numbers, how it compares with ``ours`` and whether it is correct."""
+def closing_line(result, reference, rows, unit, verdict):
+    """One sentence per contender: its numbers, how it compares with ``ours``, ``verdict`` if it is right."""
     numbers = (
-        f"{result.label}: {rows:,} rows in {result.wall_s:.2f} s ({result.rows_per_s(rows):,.0f} rows/s),"
+        f"{result.label}: {rows:,} {unit} in {result.wall_s:.2f} s ({result.rows_per_s(rows):,.0f} {unit}/s),"
         f" peak RSS {result.peak_rss_mib:.1f} MiB"
     )
     if result is not reference:
@@ -110,33 +134,11 @@ def closing_line(result, reference, rows):
             f" {result.peak_rss_mib / reference.peak_rss_mib:.2f}x the memory of {reference.label}"
         )
     if result.ok:
-        return f"{numbers}; every checksum verified."
+        return f"{numbers}; {verdict}."
     return f"{numbers}; FAILED: {'; '.join(result.failures())}."
 
 
-def write_json(path, header, results, rows):
-    """Header facts plus every contender's medians and individual runs, for comparing runs later."""
-    document = {
-        **header,
-        "contenders": [
-            {
-                "label": result.label,
-                "package": result.package,
-                "ok": result.ok,
-                "wall_s": result.wall_s,
-                "peak_rss_mib": result.peak_rss_mib,
-                "rows_per_s": result.rows_per_s(rows),
-                "runs": [asdict(run) for run in result.runs],
-            }
-            for result in results
-        ],
-    }
-    with open(path, "w") as file:
-        json.dump(document, file, indent=2)
-        file.write("\n")
-
-
-def print_results(title, results, rows, closing_line, columns=COLUMNS):
+def print_results(title, results, rows, columns, unit, verdict):
     """Print the title, where each contender's package came from, the table and one sentence each."""
     print(title)
     for result in results:
@@ -145,13 +147,21 @@ def print_results(title, results, rows, closing_line, columns=COLUMNS):
     print(table(results, rows, columns))
     print()
     for result in results:
-        print(closing_line(result, results[0], rows))
+        print(closing_line(result, results[0], rows, unit, verdict))
 
 
-def exit_status(results):
-    """1 (and a line on stderr naming them) when a contender failed, else 0."""
-    failed = [result.label for result in results if not result.ok]
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}: see the lines above.", file=sys.stderr)
-        return 1
-    return 0
+def save_results(path, header, results, rows):
+    """Header facts plus every contender's medians and individual runs, for comparing runs later."""
+    contenders = [
+        {
+            "label": result.label,
+            "package": result.package,
+            "ok": result.ok,
+            "wall_s": result.wall_s,
+            "peak_rss_mib": result.peak_rss_mib,
+            "rows_per_s": result.rows_per_s(rows),
+            "runs": [asdict(run) for run in result.runs],
+        }
+        for result in results
+    ]
+    write_json(path, {**header, "contenders": contenders})

@@ -1,6 +1,10 @@
-"""The throwaway virtualenv holding upstream django-oauth-toolkit, reused while its versions still fit."""
+"""Throwaway virtualenvs holding an upstream django-oauth-toolkit release, for schema parity and benchmarks.
 
-import json
+Only the package under comparison may differ from the running environment: Django, the database drivers
+and any other distribution asked for are pinned to the versions installed here. A marker file, written
+after a successful install, lists the requirements, so a half-built or outdated venv is never reused.
+"""
+
 import os
 import subprocess
 import sys
@@ -11,18 +15,10 @@ from pathlib import Path
 
 UPSTREAM_DISTRIBUTION = "django-oauth-toolkit"
 UPSTREAM_VERSION = "3.0.1"
+READY_MARKER = ".upstream-ready"
 
-# Printed by the venv's interpreter: the installed version of each distribution we pin, or null.
-_REPORT_VERSIONS = (
-    "import json, sys\n"
-    "from importlib import metadata\n"
-    "def version(name):\n"
-    "    try:\n"
-    "        return metadata.version(name)\n"
-    "    except metadata.PackageNotFoundError:\n"
-    "        return None\n"
-    "print(json.dumps({name: version(name) for name in sys.argv[1:]}))\n"
-)
+# Requirement name -> the distribution whose installed version it is pinned to.
+_PINNED = {"django": "django", "psycopg[binary]": "psycopg", "mysqlclient": "mysqlclient"}
 
 
 def default_location():
@@ -31,61 +27,40 @@ def default_location():
     return Path(work_dir) / "schema-parity-upstream"
 
 
-def required_versions():
-    """Upstream at the pinned release; Django and the drivers at the versions this interpreter runs.
+def requirements(version, also=()):
+    """Upstream ``version``, then Django, the drivers and the distributions ``also`` at our versions.
 
-    Only the package under test may differ between the two sides, so everything else is pinned to ours.
+    A distribution not installed here is required without a version (pip picks one).
     """
-    versions = {UPSTREAM_DISTRIBUTION: UPSTREAM_VERSION, "django": metadata.version("django")}
-    for driver in ("psycopg", "mysqlclient"):
+    pinned = {**_PINNED, **{name: name for name in also}}
+    lines = [f"{UPSTREAM_DISTRIBUTION}=={version}"]
+    for requirement, distribution in pinned.items():
         try:
-            versions[driver] = metadata.version(driver)
+            lines.append(f"{requirement}=={metadata.version(distribution)}")
         except metadata.PackageNotFoundError:
-            versions[driver] = None  # not installed here: take whatever pip picks
-    return versions
+            lines.append(requirement)
+    return lines
 
 
-def _requirement(name, version):
-    extras = "[binary]" if name == "psycopg" else ""
-    return f"{name}{extras}=={version}" if version else f"{name}{extras}"
-
-
-def _python(location):
+def interpreter(location):
+    """The Python executable of the venv at ``location``."""
     return location / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _installed_versions(python, names):
-    output = subprocess.run(
-        [str(python), "-c", _REPORT_VERSIONS, *names], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(output)
-
-
-def _fits(python, required):
-    if not python.exists():
-        return False
-    installed = _installed_versions(python, list(required))
-    return all(
-        installed[name] and (version is None or installed[name] == version)
-        for name, version in required.items()
-    )
-
-
-def ensure_upstream_python(location):
-    """The interpreter of the upstream virtualenv at ``location``, created or updated if needed."""
-    python = _python(location)
-    required = required_versions()
-    if _fits(python, required):
-        print(f"schema-parity: reusing {location}")
+def upstream_python(location, version=UPSTREAM_VERSION, also=(), log=print):
+    """The interpreter of a venv at ``location`` holding upstream ``version``, built or rebuilt if needed."""
+    python = interpreter(location)
+    wanted = requirements(version, also)
+    marker = location / READY_MARKER
+    if marker.exists() and marker.read_text().split() == wanted:
+        log(f"reusing {location}")
         return python
-    if not python.exists():
-        print(f"schema-parity: creating {location}")
-        venv.EnvBuilder(with_pip=True, clear=True).create(location)
-    requirements = [_requirement(name, version) for name, version in required.items()]
-    print(f"schema-parity: installing {' '.join(requirements)}")
+    log(f"building {location}: {' '.join(wanted)}")
+    venv.EnvBuilder(with_pip=True, clear=True).create(location)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
         check=True,
         stdout=sys.stderr,
     )
+    marker.write_text("\n".join(wanted) + "\n")
     return python

@@ -8,7 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from compat.upstream_venv import UPSTREAM_VERSION, default_location, ensure_upstream_python
+from compat.upstream_venv import UPSTREAM_VERSION, default_location
+from compat.upstream_venv import upstream_python as build_upstream_python
 
 from .compare import describe, differences
 from .databases import BACKENDS, ServerUnreachable, scratch_database
@@ -169,6 +170,8 @@ def main(argv=None):
     arguments = parse_arguments(argv)
     print(f"schema-parity: upstream django-oauth-toolkit {UPSTREAM_VERSION} vs ours")
     clean = makemigrations_is_clean()
-    upstream_python = ensure_upstream_python(arguments.upstream_venv)
+    upstream_python = build_upstream_python(
+        arguments.upstream_venv, log=lambda message: print(f"schema-parity: {message}")
+    )
     results = [check_backend(backend, upstream_python, arguments) for backend in arguments.db or BACKENDS]
     return 0 if clean and all(results) else 1
