@@ -3,6 +3,7 @@
 import hashlib
 
 
+#: Characters of a hex SHA-256 digest: the length of the ``token_checksum`` column.
 CHECKSUM_LENGTH = 64
 
 

@@ -44,8 +44,8 @@ def introspect(url, token, headers):
         log.exception("Introspection: Failed POST to %r in token lookup", url)
         return None
     if response.status_code != http.client.OK:
-        # Logged the way DOT 3.0.1 logs it (through log.exception, hence a "NoneType: None" traceback
-        # line): its test suite matches the record.
+        # Upstream compatibility: logged through log.exception as DOT 3.0.1 does (hence a "NoneType:
+        # None" traceback line), because its test suite matches the record.
         log.exception(
             "Introspection: Failed to get a valid response from authentication server. "
             "Status code: %s, Reason: %s.",

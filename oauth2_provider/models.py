@@ -15,7 +15,7 @@ from jwcrypto import jwk
 from jwcrypto.common import base64url_encode
 from oauthlib.oauth2.rfc6749 import errors
 
-from ._checksum import token_checksum
+from ._checksum import CHECKSUM_LENGTH, token_checksum
 from ._cleartokens import clear_expired_steps
 from ._redirect_uris import (
     UnmatchableRedirectURI,
@@ -244,8 +244,8 @@ class Application(AbstractApplication):
 def _credential_label(instance):
     """How a grant or token is shown: its model and primary key, never the code or token itself.
 
-    Backported fix of upstream #1736: ``str()`` of these models used to be the cleartext credential,
-    which the admin puts in page titles, breadcrumbs and its change history, and logs repeat.
+    Backported fix of upstream #1736: ``str()`` reaches page titles, breadcrumbs and the change history
+    of the admin, and logs.
     """
     return f"{instance._meta.verbose_name} {instance.pk}"
 
@@ -351,7 +351,7 @@ class AbstractAccessToken(_ScopedToken):
         related_name="refreshed_access_token",
     )
     token = models.TextField()
-    token_checksum = TokenChecksumField(max_length=64, blank=False, unique=True, db_index=True)
+    token_checksum = TokenChecksumField(max_length=CHECKSUM_LENGTH, blank=False, unique=True, db_index=True)
     id_token = models.OneToOneField(
         oauth2_settings.ID_TOKEN_MODEL,
         on_delete=models.CASCADE,

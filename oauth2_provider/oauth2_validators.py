@@ -217,11 +217,7 @@ class OAuth2Validator(RequestValidator):
             # request.client was loaded earlier, for another client id.
             log.debug("Basic auth rejected: client id %r is not the request's client", client_id)
             return False
-        if not self._check_secret(client_secret, request.client.client_secret):
-            log.debug("Basic auth rejected: wrong secret for client %r", client_id)
-            return False
-        _remember_authenticated_secret(request, client_secret)
-        return True
+        return self._accept_secret(request, client_id, client_secret, "Basic")
 
     @sensitive_variables("client_secret")
     def _authenticate_request_body(self, request):
@@ -237,8 +233,13 @@ class OAuth2Validator(RequestValidator):
         client_secret = getattr(request, "client_secret", "") or ""
         if self._load_application(client_id, request) is None:
             return False
+        return self._accept_secret(request, client_id, client_secret, "Body")
+
+    @sensitive_variables("client_secret")
+    def _accept_secret(self, request, client_id, client_secret, method):
+        """Whether ``client_secret`` is the secret of ``request.client``; remembered on the request if so."""
         if not self._check_secret(client_secret, request.client.client_secret):
-            log.debug("Body auth rejected: wrong secret for client %r", client_id)
+            log.debug("%s auth rejected: wrong secret for client %r", method, client_id)
             return False
         _remember_authenticated_secret(request, client_secret)
         return True
@@ -781,7 +782,6 @@ class OAuth2Validator(RequestValidator):
             return request.client.jwk_key
         key = _hs256_key(request)
         if key is None:
-            # Signing with the stored hash (DOT 3.0.1) gave ID tokens no relying party could verify.
             log.warning(
                 "No HS256 key for the ID token of client %r: its secret is shorter than %d bytes, or stored "
                 "hashed while the client did not authenticate with it. Give it a long enough secret, "
@@ -942,6 +942,5 @@ class OAuth2Validator(RequestValidator):
         Whether consent is needed is the authorization view's policy (``skip_authorization``,
         ``approval_prompt`` and the user's live tokens). The view answers ``consent_required`` itself
         when it would ask, and creates a response only once it would not; so the answer here is yes.
-        DOT 3.0.1 did not implement this hook: ``prompt=none`` with the openid scope was a server error.
         """
         return True

@@ -45,7 +45,7 @@ class AllowedURIValidator(URIValidator):
             raise self._error(value, exc) from exc
 
         if parts.scheme not in self.schemes:
-            # Capitalised differently from the other messages, as in DOT 3.0.1.
+            # Upstream compatibility: capitalised differently from the other messages, as in DOT 3.0.1.
             raise self._error(value, "invalid_scheme", "%(name)s URI Validation error. %(cause)s: %(value)s")
         refused = (
             (parts.query and not self.allow_query, "query string not allowed"),

@@ -229,10 +229,9 @@ class AuthorizationView(BaseAuthorizationView, FormView):
 
         With ``prompt=none`` the user must not see any page (OpenID Connect Core 3.1.2.6): the
         error goes back to the client's redirect URI, with the request's ``state``. The request is
-        validated first, like any other (backported fix of upstream #1719): DOT 3.0.1 redirected to
-        whatever ``redirect_uri`` the query named, so the endpoint was an open redirect. An invalid
-        request gets the error oauthlib found instead, shown to the user if the client or its
-        redirect URI is what is wrong.
+        validated first, like any other (backported fix of upstream #1719), so that the error only goes
+        to a redirect URI registered for the client. An invalid request gets the error oauthlib found
+        instead, shown to the user if the client or its redirect URI is what is wrong.
         """
         if self.request.GET.get("prompt") != "none":
             return super().handle_no_permission()

@@ -18,6 +18,13 @@ from ..settings import oauth2_settings
 log = logging.getLogger("oauth2_provider")
 
 
+def _own_or_setting(view_class_attribute, setting):
+    """The class a view sets, or the one its setting names when the view leaves it to None."""
+    if view_class_attribute is None:
+        return getattr(oauth2_settings, setting)
+    return view_class_attribute
+
+
 class OAuthLibMixin:
     """Gives a view the oauthlib machinery: a server, its validator and the ``OAuthLibCore`` around them.
 
@@ -32,21 +39,15 @@ class OAuthLibMixin:
 
     @classmethod
     def get_server_class(cls):
-        if cls.server_class is None:
-            return oauth2_settings.OAUTH2_SERVER_CLASS
-        return cls.server_class
+        return _own_or_setting(cls.server_class, "OAUTH2_SERVER_CLASS")
 
     @classmethod
     def get_validator_class(cls):
-        if cls.validator_class is None:
-            return oauth2_settings.OAUTH2_VALIDATOR_CLASS
-        return cls.validator_class
+        return _own_or_setting(cls.validator_class, "OAUTH2_VALIDATOR_CLASS")
 
     @classmethod
     def get_oauthlib_backend_class(cls):
-        if cls.oauthlib_backend_class is None:
-            return oauth2_settings.OAUTH2_BACKEND_CLASS
-        return cls.oauthlib_backend_class
+        return _own_or_setting(cls.oauthlib_backend_class, "OAUTH2_BACKEND_CLASS")
 
     @classmethod
     def get_server(cls):
@@ -194,9 +195,12 @@ class OIDCOnlyMixin:
     )
 
     def dispatch(self, *args, **kwargs):
-        if not oauth2_settings.OIDC_ENABLED:
+        if not self._view_enabled():
             return self._disabled_view_response()
         return super().dispatch(*args, **kwargs)
+
+    def _view_enabled(self):
+        return oauth2_settings.OIDC_ENABLED
 
     def _disabled_view_response(self):
         if settings.DEBUG:
@@ -213,7 +217,5 @@ class OIDCLogoutOnlyMixin(OIDCOnlyMixin):
         "have configured OIDC_RP_INITIATED_LOGOUT_ENABLED in the settings"
     )
 
-    def dispatch(self, *args, **kwargs):
-        if not oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ENABLED:
-            return self._disabled_view_response()
-        return super().dispatch(*args, **kwargs)
+    def _view_enabled(self):
+        return oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ENABLED and super()._view_enabled()

@@ -322,8 +322,7 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
         if client_id:
             application = application_with_client_id(client_id)
             if application is None:
-                # Unknown, or a value no database can compare (a NUL character): DOT 3.0.1 let both
-                # escape as server errors, but they are the client's fault.
+                # Unknown, or a value no database can compare (a NUL character): the client's fault.
                 raise InvalidOIDCClientError()
             return application
         if id_token:
