@@ -5,6 +5,8 @@ import sys
 
 import pytest
 from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from oauth2_provider import __version__
 from oauth2_provider.checks import validate_token_configuration
@@ -40,8 +42,17 @@ def test_token_models_on_one_database_pass():
 
 def test_token_models_split_across_databases_are_an_error(settings):
     settings.DATABASE_ROUTERS = ["tests.test_checks.AccessTokensElsewhereRouter"]
-    errors = checks.run_checks(tags=[checks.Tags.database])
+    errors = checks.run_checks(tags=[checks.Tags.models])
     assert errors == [checks.Error("The token models are expected to be stored in the same database.")]
+
+
+def test_a_plain_manage_py_check_reports_token_models_split_across_databases(settings):
+    # What a project runs. Django 6.1 leaves database-tagged checks out of it unless --database is given.
+    settings.DATABASE_ROUTERS = ["tests.test_checks.AccessTokensElsewhereRouter"]
+    with pytest.raises(
+        SystemCheckError, match="The token models are expected to be stored in the same database"
+    ):
+        call_command("check")
 
 
 def test_token_models_together_outside_the_default_database_pass(settings):
