@@ -62,3 +62,13 @@ def pytest_sessionstart(session):
         f"These tests did NOT pass; start the server and run again.\n{banner}",
         returncode=0,
     )
+
+
+# The versions a run tested, in its log: tox environments differ in them (tox.ini).
+REPORTED_DISTRIBUTIONS = ("Django", "oauthlib", "jwcrypto", "djangorestframework")
+
+
+def pytest_report_header(config):
+    from importlib.metadata import version
+
+    return "tested with " + ", ".join(f"{name} {version(name)}" for name in REPORTED_DISTRIBUTIONS)
