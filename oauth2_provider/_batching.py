@@ -34,6 +34,7 @@ def _is_seconds(value):
 # Every setting that sizes or paces a walk: what it must be, as a test and in words.
 BATCHING_SETTINGS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": (is_positive_int, "a positive integer"),
+    "TOKEN_CHECKSUM_BATCH_INTERVAL": (_is_seconds, "a number of seconds (0 or more)"),
     "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": (is_positive_int, "a positive integer"),
     "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": (_is_seconds, "a number of seconds (0 or more)"),
 }

@@ -44,16 +44,23 @@ def _resumes(schema_editor):
 
 
 class ResumableAddField(migrations.AddField):
-    """``AddField`` that leaves a column alone when an interrupted earlier run already added it."""
+    """``AddField`` that leaves a column alone when it exists already.
+
+    Besides an interrupted earlier run on MySQL/MariaDB, ``manage.py tokenchecksum prepare`` adds the
+    column before 0012 runs on PostgreSQL too (see ``oauth2_provider._online_checksum``). Not on SQLite,
+    where neither happens and where reading before the first write would make the migration fail at
+    once ("database is locked") instead of waiting when another connection is writing.
+    """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if _resumes(schema_editor):
-            model = to_state.apps.get_model(app_label, self.model_name)
-            if self.allow_migrate_model(schema_editor.connection.alias, model):
-                column = model._meta.get_field(self.name).column
-                if _find_column(schema_editor.connection, model._meta.db_table, column) is not None:
-                    logger.info("%s.%s exists already: resuming", model._meta.db_table, column)
-                    return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if schema_editor.connection.vendor != "sqlite" and self.allow_migrate_model(
+            schema_editor.connection.alias, model
+        ):
+            column = model._meta.get_field(self.name).column
+            if _find_column(schema_editor.connection, model._meta.db_table, column) is not None:
+                logger.info("%s.%s exists already: resuming", model._meta.db_table, column)
+                return
         super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 

@@ -135,11 +135,13 @@ def backfill_class_for(connection):
     return BACKFILL_BY_VENDOR.get(connection.vendor, PythonBackfill)
 
 
-def backfill_token_checksums(model, using=DEFAULT_DB_ALIAS, batch_size=None):
+def backfill_token_checksums(model, using=DEFAULT_DB_ALIAS, batch_size=None, pause=0):
     """Fill the missing ``token_checksum`` values of ``model``'s table on database ``using``.
 
     ``model`` is an access token model with ``token`` and ``token_checksum`` fields (a historical
-    model from ``apps.get_model()`` in a migration, or the real one). Returns the rows written.
+    model from ``apps.get_model()`` in a migration, or the real one). ``pause`` is the seconds to
+    wait between two pages (outside a transaction each page commits on its own, so this leaves the
+    database, and replicas applying the pages, room for other work). Returns the rows written.
     """
     if batch_size is None:
         batch_size = get_batch_size()
@@ -147,6 +149,7 @@ def backfill_token_checksums(model, using=DEFAULT_DB_ALIAS, batch_size=None):
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
     connection = connections[using]
     backfill = backfill_class_for(connection)(model, connection, batch_size)
+    backfill.pause = pause
     with progress_on_stderr(logger, fresh_line=True):
         return backfill.run()
 

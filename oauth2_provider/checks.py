@@ -77,3 +77,9 @@ def check_clear_expired_batching(app_configs, **kwargs):
 def check_token_checksum_batch_size(app_configs, **kwargs):
     """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""
     return _batching_errors({"TOKEN_CHECKSUM_BATCH_SIZE": "oauth2_provider.E001"})
+
+
+@checks.register()
+def check_token_checksum_batch_interval(app_configs, **kwargs):
+    """``tokenchecksum prepare`` pauses between pages: refuse a bad pause before it starts."""
+    return _batching_errors({"TOKEN_CHECKSUM_BATCH_INTERVAL": "oauth2_provider.E004"})

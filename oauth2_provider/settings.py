@@ -112,6 +112,8 @@ DEFAULTS = {
     "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0,
     # django-oauth-toolkit-lts: rows per statement of the migration 0012 checksum backfill.
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
+    # django-oauth-toolkit-lts: seconds between two pages of ``manage.py tokenchecksum prepare``.
+    "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
 }
 
 # Keys whose value may not be empty.

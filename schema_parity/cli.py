@@ -41,19 +41,20 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
-def _child_environment(database):
+def _child_environment(database, online=False):
     environment = dict(os.environ, DJANGO_SETTINGS_MODULE="parity_settings")
     environment["SCHEMA_PARITY_DATABASE"] = json.dumps(database)
+    environment["SCHEMA_PARITY_ONLINE"] = "1" if online else "0"
     return environment
 
 
-def _run_child(python, arguments, database, workdir):
+def _run_child(python, arguments, database, workdir, online=False):
     # -E ignores PYTHONPATH and friends: a PYTHONPATH pointing at this checkout would make the upstream
     # interpreter import our oauth2_provider and compare us with ourselves.
     return subprocess.run(
         [str(python), "-E", *arguments],
         cwd=workdir,
-        env=_child_environment(database),
+        env=_child_environment(database, online),
         capture_output=True,
         text=True,
     )
@@ -73,12 +74,16 @@ def makemigrations_is_clean():
     return False
 
 
-def dump_side(python, database, until):
-    """Run the migrate-and-dump child with ``python``; return its JSON result."""
+def dump_side(python, database, until, online=False):
+    """Run the migrate-and-dump child with ``python``; return its JSON result.
+
+    ``online``: our side takes the rolling-deploy path through 0012 (``tokenchecksum prepare``,
+    ``migrate``, ``tokenchecksum finish``), whose end state must be upstream's too.
+    """
     with tempfile.TemporaryDirectory(prefix="schema_parity_") as workdir:
         output = Path(workdir) / "schema.json"
         arguments = [str(CHILD_DIR / "dump_schema.py"), str(output), *([until] if until else [])]
-        result = _run_child(python, arguments, database, workdir)
+        result = _run_child(python, arguments, database, workdir, online)
         if result.returncode != 0:
             raise ChildFailed(f"{python} failed to migrate and dump:\n{result.stdout}{result.stderr}")
         return json.loads(output.read_text())
@@ -139,9 +144,11 @@ def check_backend(backend, upstream_python, arguments):
         with (
             scratch_database(backend, f"{arguments.db_prefix}_up") as upstream_database,
             scratch_database(backend, f"{arguments.db_prefix}_ours") as our_database,
+            scratch_database(backend, f"{arguments.db_prefix}_online") as online_database,
         ):
             upstream = dump_side(upstream_python, upstream_database, arguments.until)
             ours = dump_side(sys.executable, our_database, arguments.until)
+            ours_online = dump_side(sys.executable, online_database, arguments.until, online=True)
     except ServerUnreachable as error:
         report_unreachable(backend, error)
         return False
@@ -157,6 +164,16 @@ def check_backend(backend, upstream_python, arguments):
         print(f"schema-parity {backend}: FAILED, comparison void:\n  " + "\n  ".join(problems))
         return False
     differing = compare_steps(backend, upstream, ours)
+    online_differing = compare_steps(f"{backend} (tokenchecksum prepare/finish)", upstream, ours_online)
+    print(
+        f"schema-parity {backend}: the online path (tokenchecksum prepare, migrate, tokenchecksum finish) "
+        + (
+            "identical at every step"
+            if not online_differing
+            else f"differs after {online_differing} migrations"
+        )
+    )
+    differing += online_differing
     missing = missing_migrations(upstream, ours)
     if missing:
         print(f"schema-parity {backend}: the migration lists differ:\n" + "\n".join(missing))

@@ -91,6 +91,8 @@ DOT_3_0_1_DEFAULTS = {
     "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0,
     # Not in DOT: rows per statement of migration 0012's checksum backfill.
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
+    # Not in DOT: seconds between two pages of ``tokenchecksum prepare``.
+    "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
 }
 
 DOT_3_0_1_MANDATORY = {

@@ -3,14 +3,17 @@
 Operations and field definitions are those of django-oauth-toolkit 3.0.1, so the resulting schema and
 migration state are the same. The fill is ``oauth2_provider.backfill``: keyset pages and set-based
 updates instead of saving every token through the ORM. The schema steps are resumable on backends
-without transactional DDL (see ``oauth2_provider._resumable``).
+without transactional DDL (see ``oauth2_provider._resumable``). On a table that ``manage.py
+tokenchecksum prepare`` prepared, each step finds its work done or reduced to catalog changes; on
+MySQL/MariaDB a plain run keeps rows that live traffic inserts meanwhile from failing the last step
+(see ``oauth2_provider._online_checksum``).
 """
 
 from django.db import migrations, models
 
 import oauth2_provider.models
+from oauth2_provider._online_checksum import FilledAlterField, fill_from_migration, unfill_from_migration
 from oauth2_provider._resumable import ResumableAddField, ResumableAlterField
-from oauth2_provider.backfill import backfill_from_migration
 from oauth2_provider.settings import oauth2_settings
 
 
@@ -29,8 +32,8 @@ class Migration(migrations.Migration):
         ResumableAlterField(model_name="accesstoken", name="token", field=models.TextField()),
         # Not atomic on its own: where DDL is transactional the whole migration is one transaction
         # anyway; on MySQL/MariaDB each page then commits, keeping locks and undo log small.
-        migrations.RunPython(backfill_from_migration, migrations.RunPython.noop, atomic=False),
-        ResumableAlterField(
+        migrations.RunPython(fill_from_migration, unfill_from_migration, atomic=False),
+        FilledAlterField(
             model_name="accesstoken",
             name="token_checksum",
             field=oauth2_provider.models.TokenChecksumField(

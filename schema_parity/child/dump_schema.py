@@ -4,13 +4,16 @@ Run as a script by the parent with the interpreter of the side under test (upstr
 ours), with ``DJANGO_SETTINGS_MODULE=parity_settings``. Being run from this directory, not the
 repository root, it imports whichever ``oauth2_provider`` that interpreter has installed.
 
-Arguments: the path to write JSON to and, optionally, a migration name prefix to stop after. Output::
+Arguments: the path to write JSON to and, optionally, a migration name prefix to stop after. With
+``SCHEMA_PARITY_ONLINE=1`` (our side only) 0012 takes the online path: ``tokenchecksum prepare`` before
+it, ``tokenchecksum finish`` after it, and the schema is dumped after ``finish``. Output::
 
     {"django": "5.2", "package": {"file": ..., "version": ...}, "migrations": [name, ...],
      "steps": [{"migration": name, "schema": {...}}, ...]}
 """
 
 import json
+import os
 import sys
 
 import django
@@ -41,8 +44,13 @@ def migrate_step_by_step(names):
     # Prerequisites first, in full, so each step below runs exactly one of our migrations.
     call_command("migrate", "contenttypes", verbosity=0)
     call_command("migrate", "auth", verbosity=0)
+    online = os.environ.get("SCHEMA_PARITY_ONLINE") == "1"
     for name in names:
+        if online and name.startswith("0012"):
+            call_command("tokenchecksum", "prepare")
         call_command("migrate", APP, name, verbosity=0)
+        if online and name.startswith("0012"):
+            call_command("tokenchecksum", "finish")
         yield {"migration": name, "schema": dump_schema(connection)}
 
 

@@ -2,7 +2,7 @@
 
 Two sources per table: Django's introspection (``get_constraints``: indexes, unique, primary and foreign
 keys, checks, with their names), and the backend's own catalog (column types as the server spells them,
-nullability, defaults, and the server's rendering of each table, index and constraint), which catches
+nullability, defaults, and the server's rendering of each table, index, constraint and trigger), which catches
 what Django's view leaves out, such as opclasses, deferrability or referential actions.
 """
 
@@ -65,10 +65,17 @@ def _postgres_catalog(cursor, table):
         "WHERE schemaname = current_schema() AND tablename = %s",
         [table],
     )
+    triggers = _rows_as_dicts(
+        cursor,
+        "SELECT tgname AS name, pg_get_triggerdef(oid) AS definition FROM pg_trigger "
+        "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+        [table],
+    )
     return {
         "columns": _keyed(columns, "name"),
         "constraint_definitions": {row["name"]: row["definition"] for row in constraints},
         "index_definitions": {row["name"]: row["definition"] for row in indexes},
+        "trigger_definitions": {row["name"]: row["definition"] for row in triggers},
     }
 
 
@@ -99,10 +106,18 @@ def _mysql_catalog(cursor, table):
         "WHERE table_schema = DATABASE() AND table_name = %s",
         [table],
     )
+    triggers = _rows_as_dicts(
+        cursor,
+        "SELECT trigger_name AS name, action_timing AS timing, event_manipulation AS event, "
+        "action_statement AS statement FROM information_schema.triggers "
+        "WHERE event_object_schema = DATABASE() AND event_object_table = %s",
+        [table],
+    )
     cursor.execute(f"SHOW CREATE TABLE `{table}`")
     return {
         "columns": _keyed(columns, "name"),
         "foreign_key_actions": _keyed(foreign_keys, "name"),
+        "triggers": _keyed(triggers, "name"),
         "table_options": options[0],
         "create_table": cursor.fetchone()[1],
     }
