@@ -192,10 +192,10 @@ class BaseOnline:
         lines.extend(self.extra_status())
         for name, purpose in self.indexes():
             lines.append(f"index {name} ({purpose}): {self.index_state(name) or 'absent'}")
-        lines.append(f"next step: {self.next_step(migration, column)}")
+        lines.append(f"next step: {self.next_step(migration)}")
         return lines
 
-    def next_step(self, migration, column):
+    def next_step(self, migration):
         if migration is None:
             return f"'manage.py migrate {APP} 0011'"
         prepared = self.has_trigger(self.trigger)
@@ -249,14 +249,17 @@ class BaseOnline:
         """Make the database guarantee there is no NULL left (vendor-specific; may be nothing)."""
 
     def _build_index(self, name, purpose, say):
-        state = self.index_state(name)
-        if state == "valid":
+        if self.index_state(name) == "valid":
             return
-        if state == "invalid":
-            say(f"dropping index {name}, left invalid by an interrupted build")
-            self._ddl(lambda: self.drop_index(name))
         say(f"building index {name} ({purpose}) without blocking writes")
-        self._ddl(lambda: self.create_index(name))
+        self._ddl(lambda: self._build_fresh_index(name, say))
+
+    def _build_fresh_index(self, name, say):
+        # Also on a retry: a build that timed out waiting for its lock leaves an invalid index too.
+        if self.index_state(name) == "invalid":
+            say(f"dropping index {name}, left invalid by an interrupted build")
+            self.drop_index(name)
+        self.create_index(name)
 
     def _ddl(self, statement):
         """Run ``statement`` under the short lock timeout, again after each lock timeout."""
@@ -394,14 +397,16 @@ class PostgreSQLOnline(BaseOnline):
         # of every expression with the types of the fields it reads, and once 0012 turns token from
         # varchar into text every session that fired the trigger before would fail its next INSERT ("type
         # of parameter ... does not match that when preparing the plan"). The row type itself stays.
-        token = f"to_jsonb(NEW) ->> '{self.token_column}'"
-        old_token = f"to_jsonb(OLD) ->> '{self.token_column}'"
-        hashed = backfill.PostgreSQLBackfill.hash_sql.format(token="token")
+        token = f"(to_jsonb(NEW) ->> '{self.token_column}')"
+        old_token = f"(to_jsonb(OLD) ->> '{self.token_column}')"
+        checksum, old_checksum = f"NEW.{self.checksum}", f"OLD.{self.checksum}"
         self._locked_ddl(
-            f"CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"DECLARE token text := {token}; BEGIN "
-            f"IF TG_OP = 'INSERT' OR NEW.{self.checksum} IS NULL OR token IS DISTINCT FROM {old_token} "
-            f"THEN NEW.{self.checksum} := {hashed}; END IF; RETURN NEW; END $$",
+            f"CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            # An UPDATE that sets the checksum comes from the backfill or from new code, which both compute
+            # it from the token: trusting it keeps the backfill from hashing every row twice.
+            f"IF TG_OP = 'UPDATE' AND {checksum} IS NOT NULL AND ({checksum} IS DISTINCT FROM {old_checksum} "
+            f"OR {token} IS NOT DISTINCT FROM {old_token}) THEN RETURN NEW; END IF; "
+            f"{checksum} := {backfill.PostgreSQLBackfill.hash_sql.format(token=token)}; RETURN NEW; END $$",
             # No column list (UPDATE OF token): it would stop 0012 from changing the column's type.
             f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {self.table} "
             f"FOR EACH ROW EXECUTE FUNCTION {self.function}()",

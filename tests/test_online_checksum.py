@@ -118,9 +118,13 @@ class Site:
         return self
 
     def phase(self, name, kinds=None):
-        for kind, thread in self.threads.items():
-            thread.phase = name if kinds is None or kind in kinds else "idle"
-        time.sleep(0.05)  # let every thread make calls in this phase
+        """Label the calls from now on; return once every version live in this phase made one of them."""
+        live = [thread for kind, thread in self.threads.items() if kinds is None or kind in kinds]
+        for thread in self.threads.values():
+            thread.phase = name if thread in live else "idle"
+        deadline = time.monotonic() + 60
+        while any(thread.calls.get(name, 0) < 2 for thread in live) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def __exit__(self, *exc_info):
         for thread in self.threads.values():
