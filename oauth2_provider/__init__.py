@@ -1,1 +1,1 @@
-__version__ = "3.0.1.post2"
+__version__ = "3.0.1.post3"
