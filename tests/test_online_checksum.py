@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, OperationalError, connections
 from django.utils import timezone
 
+from oauth2_provider import _batching, backfill
 from oauth2_provider import _online_checksum as online
-from oauth2_provider import backfill
 from tests import test_migration_0012
 from tests.test_migration_0012 import (
     AFTER,
@@ -629,7 +629,7 @@ def test_prepare_pauses_between_pages_as_configured(at_0011, batch_of, settings,
     batch_of(100)
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "TOKEN_CHECKSUM_BATCH_INTERVAL": 0.01}
     pauses = []
-    monkeypatch.setattr(backfill.time, "sleep", pauses.append)
+    monkeypatch.setattr(_batching.time, "sleep", pauses.append)
 
     run_step("prepare")
 
