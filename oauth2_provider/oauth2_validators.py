@@ -234,6 +234,12 @@ class OAuth2Validator(RequestValidator):
             # request.client was loaded earlier, for another client id.
             log.debug("Basic auth rejected: client id %r is not the request's client", client_id)
             return False
+        named = getattr(request, "client_id", None)
+        if named and named != client_id:
+            # One client per request: oauthlib 3.2.2 would go on for the client the parameter names (the
+            # audience of the ID token it issues), oauthlib 4 answers server_error. It is the client's error.
+            log.debug("Basic auth rejected: client %r names client id %r in the request", client_id, named)
+            return False
         return self._accept_secret(request, client_id, client_secret, "Basic")
 
     @sensitive_variables("client_secret")
@@ -404,6 +410,11 @@ class OAuth2Validator(RequestValidator):
         """Whether ``code`` is an unexpired code of ``client``; loads its user, scopes, nonce and claims."""
         grant = _find_grant(code, client)
         if grant is None or grant.is_expired():
+            return False
+        if not grant.code_challenge and getattr(request, "code_verifier", None) is not None:
+            # RFC 9700 section 2.1.1: a code_verifier for a code issued without code_challenge is refused,
+            # or an attacker who injects a code obtained without PKCE defeats the client's PKCE (downgrade).
+            log.debug("Code rejected: a code_verifier for a code issued without code_challenge")
             return False
         request.user = grant.user
         request.scopes = grant.scope.split(" ")

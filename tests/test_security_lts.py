@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user
@@ -31,9 +32,13 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.views.generic import ProtectedResourceView
 
 from .flow_helpers import (
+    REDIRECT_URI,
+    assert_oauth_error,
     basic_auth,
     exchange_code,
     obtain_code,
+    pkce_pair,
+    post_token,
 )
 
 
@@ -237,3 +242,92 @@ def test_system_check_is_silent_without_such_applications(attacker_app):
     assert provider_checks.check_hs256_hashed_secrets(None, databases=["default"]) == []
     # Without database access (a plain `check`), it does not query at all.
     assert provider_checks.check_hs256_hashed_secrets(None, databases=None) == []
+
+
+# 3. One client per token request
+
+
+@pytest.fixture
+def other_client(oidc, make_app):
+    """Client X, which Y names; Y is ``attacker_app``."""
+    return make_app("named client", algorithm=Application.RS256_ALGORITHM, client_secret=VICTIM_SECRET)
+
+
+# A client id in the body reaches the client authentication, which refuses it. In the query string it
+# never gets there: oauthlib refuses any query parameter of a POST to the token endpoint (invalid_request);
+# that case guards oauthlib's behaviour, on every version tox runs.
+@pytest.mark.parametrize(
+    "where, status, error", [("body", 401, "invalid_client"), ("query", 400, "invalid_request")]
+)
+def test_basic_auth_of_one_client_naming_another_is_refused(
+    signed_in_client, attacker_app, other_client, where, status, error
+):
+    code = obtain_code(signed_in_client, attacker_app, scope="openid read")
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    headers = basic_auth(attacker_app.client_id, ATTACKER_SECRET)
+    named = {"client_id": other_client.client_id}
+
+    if where == "body":
+        response = post_token(signed_in_client, {**data, **named}, headers)
+    else:
+        response = post_token(signed_in_client, data, headers, query=urlencode(named))
+
+    assert_oauth_error(response, status, error)
+    assert not AccessToken.objects.exists()
+    # The code was not spent: its own client still redeems it, for itself.
+    redeemed = post_token(signed_in_client, data, headers)
+    assert redeemed.status_code == 200, redeemed.content
+    assert unverified_claims(redeemed.json()["id_token"])["aud"] == attacker_app.client_id
+
+
+def test_basic_auth_naming_its_own_client_id_is_served(signed_in_client, attacker_app):
+    code = obtain_code(signed_in_client, attacker_app, scope="openid read")
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    data["client_id"] = attacker_app.client_id
+
+    response = post_token(signed_in_client, data, basic_auth(attacker_app.client_id, ATTACKER_SECRET))
+
+    assert response.status_code == 200, response.content
+
+
+def test_refresh_naming_another_client_is_invalid_client(signed_in_client, attacker_app, other_client):
+    tokens = tokens_for(signed_in_client, attacker_app, ATTACKER_SECRET)
+    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    headers = basic_auth(attacker_app.client_id, ATTACKER_SECRET)
+
+    refused = post_token(signed_in_client, {**data, "client_id": other_client.client_id}, headers)
+
+    assert_oauth_error(refused, 401, "invalid_client")
+    assert post_token(signed_in_client, data, headers).status_code == 200
+
+
+# 4. PKCE downgrade (RFC 9700 section 2.1.1)
+
+
+def test_code_verifier_for_a_code_issued_without_challenge_is_invalid_grant(signed_in_client, attacker_app):
+    verifier, _challenge = pkce_pair()
+    code = obtain_code(signed_in_client, attacker_app, scope="openid read")
+
+    response = exchange_code(
+        signed_in_client, attacker_app, code, secret=ATTACKER_SECRET, code_verifier=verifier
+    )
+
+    assert_oauth_error(response, 400, "invalid_grant")
+    assert not AccessToken.objects.exists()
+
+
+def test_code_with_challenge_and_its_verifier_is_served(signed_in_client, attacker_app):
+    verifier, challenge = pkce_pair()
+    code = obtain_code(
+        signed_in_client,
+        attacker_app,
+        scope="openid read",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+
+    response = exchange_code(
+        signed_in_client, attacker_app, code, secret=ATTACKER_SECRET, code_verifier=verifier
+    )
+
+    assert response.status_code == 200, response.content
