@@ -724,6 +724,47 @@ def test_hint_after_the_session_ended_revokes_the_hint_users_tokens_without_aski
     assert not AccessToken.objects.filter(user=alice).exists()
 
 
+@pytest.fixture
+def third_rp(provider, alice):
+    return make_application(alice, "Third relying party")
+
+
+def test_hint_without_a_session_revokes_tokens_only_at_its_own_application(client, rp, third_rp, alice):
+    # Whoever holds an ID token (it travels in logout URLs) can send this GET: it speaks for rp alone.
+    tokens = obtain_tokens(rp, alice)
+    obtain_tokens(third_rp, alice)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert client.get(url, params).status_code == 302
+
+    assert not AccessToken.objects.filter(user=alice, application=rp).exists()
+    assert AccessToken.objects.filter(user=alice, application=third_rp).count() == 1
+    assert RefreshToken.objects.get(user=alice, application=third_rp).revoked is None
+
+
+def test_session_users_logout_revokes_tokens_at_every_application(alice_client, rp, third_rp, alice):
+    tokens = obtain_tokens(rp, alice)
+    obtain_tokens(third_rp, alice)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert alice_client.get(url, params).status_code == 302
+
+    assert not AccessToken.objects.filter(user=alice).exists()
+
+
+def test_confirmed_logout_with_another_users_hint_revokes_that_user_only_at_its_application(
+    alice_client, rp, third_rp, bob
+):
+    tokens = obtain_tokens(rp, bob)
+    obtain_tokens(third_rp, bob)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert alice_client.post(url, {**params, "allow": "on"}).status_code == 302
+
+    assert not AccessToken.objects.filter(user=bob, application=rp).exists()
+    assert AccessToken.objects.filter(user=bob, application=third_rp).count() == 1
+
+
 def test_expired_hint_is_accepted_by_default(alice_client, rp, alice):
     row = id_token_row(rp, alice, expires_in=timedelta(hours=-1))
     hint = signed(hint_claims(rp, row, exp=int(time.time()) - 3600), rp.jwk_key)

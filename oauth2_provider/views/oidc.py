@@ -319,10 +319,11 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
         """Whether the user has to confirm the logout.
 
         Nobody is asked without a session here (backported fix of upstream #1517): there is no session to
-        end, so the logout goes straight on, deleting the tokens of the ``id_token_hint``'s user if
-        configured to. With a session, logging out without a prompt is only safe when the relying party
-        proved, with an ID token of the logged-in user, that it acts for that session;
-        ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the prompt for every session.
+        end, so the logout goes straight on, deleting the tokens the ``id_token_hint``'s user holds at the
+        requesting application if configured to (see ``do_logout``). With a session, logging out without
+        a prompt is only safe when the relying party proved, with an ID token of the logged-in user, that
+        it acts for that session; ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the prompt for every
+        session.
         """
         if not self.request.user.is_authenticated:
             return False
@@ -334,11 +335,19 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
         """End the session, delete the user's tokens if configured to, and redirect.
 
         The user is the ID token's when there is one (the session may have ended already), else the
-        session's. The redirect goes to ``post_logout_redirect_uri`` (with ``state``), else to the site root.
+        session's; the tokens go at every application for the session's own user, and only at the
+        requesting application for anyone else. The redirect goes to ``post_logout_redirect_uri`` (with
+        ``state``), else to the site root.
         """
         user = token_user or self.request.user
         if oauth2_settings.OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS and user.is_authenticated:
-            self._delete_tokens_of(user)
+            # The user whose session ends here is logged out of every application (single logout). An ID
+            # token by itself (no session, or another user's) speaks only for the application it was
+            # issued to: a plain GET by whoever holds it must not end the user's tokens everywhere.
+            if user == self.request.user:
+                self._delete_tokens_of(user)
+            elif application is not None:
+                self._delete_tokens_of(user, application)
         logout(self.request)
         if not post_logout_redirect_uri:
             return OAuth2ResponseRedirect(
@@ -348,12 +357,17 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
             post_logout_redirect_uri = add_params_to_uri(post_logout_redirect_uri, [("state", state)])
         return OAuth2ResponseRedirect(post_logout_redirect_uri, application.get_allowed_schemes())
 
-    def _delete_tokens_of(self, user):
-        """Revoke the user's access, ID and refresh tokens at the applications of the deletion types."""
+    def _delete_tokens_of(self, user, application=None):
+        """Revoke the user's access, ID and refresh tokens at the applications of the deletion types.
+
+        With ``application``, only at that one (if it is of the deletion types).
+        """
         clients = Application.objects.filter(
             client_type__in=self.token_deletion_client_types,
             authorization_grant_type__in=self.token_deletion_grant_types,
         )
+        if application is not None:
+            clients = clients.filter(pk=application.pk)
         access_tokens = list(
             get_access_token_model()
             .objects.filter(user=user, application__in=clients)
