@@ -8,7 +8,6 @@ The module is its own URLconf (``urlpatterns`` below): the provider's URLs are m
 """
 
 import base64
-import functools
 import html
 import json
 import time
@@ -33,6 +32,8 @@ from oauth2_provider.models import (
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import UserInfoView
 
+from .flow_helpers import rsa_pem
+
 
 urlpatterns = [path("o/", include("oauth2_provider.urls"))]
 
@@ -48,12 +49,6 @@ SECRET = "a-cleartext-client-secret-for-hs256-and-basic-auth"
 REDIRECT_URI = "https://rp.example.com/callback"
 LOGOUT_URI = "https://rp.example.com/logged-out"
 SCOPES = {"openid": "OpenID Connect", "profile": "Profile", "email": "E-mail", "read": "Reading"}
-
-
-@functools.cache
-def rsa_pem(name):
-    """A 2048-bit RSA private key in PEM, one per name and test session (generating one takes a while)."""
-    return jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
 
 
 def b64url(data):

@@ -10,7 +10,6 @@ Each attack has a control beside it, the legitimate request that is still served
 the attack was recognised and not that the set-up was broken.
 """
 
-import functools
 import json
 import logging
 import time
@@ -39,6 +38,7 @@ from .flow_helpers import (
     obtain_code,
     pkce_pair,
     post_token,
+    rsa_pem,
 )
 
 
@@ -58,11 +58,6 @@ IDToken = get_id_token_model()
 ISSUER = "https://id.example.com/o"
 VICTIM_SECRET = "victim-application-secret-long-enough-for-hs256"
 ATTACKER_SECRET = "attacker-application-secret-long-enough-for-hs256"
-
-
-@functools.cache
-def rsa_pem():
-    return jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
 
 
 @pytest.fixture
