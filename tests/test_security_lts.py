@@ -26,7 +26,6 @@ from django.utils import timezone
 from jwcrypto import jwk, jwt
 from jwcrypto.common import base64url_encode
 
-from oauth2_provider import checks as provider_checks
 from oauth2_provider.models import get_access_token_model, get_application_model, get_id_token_model
 from oauth2_provider.views.generic import ProtectedResourceView
 
@@ -223,20 +222,28 @@ def test_id_token_signed_with_the_stored_hash_is_refused(signed_in_client, hashe
     assert call_api(tokens["id_token"]).status_code == 403
 
 
-def test_system_check_warns_about_hs256_applications_with_a_hashed_secret(hashed_hs256_app, attacker_app):
-    warnings = provider_checks.check_hs256_hashed_secrets(None, databases=["default"])
+def hs256_warnings(databases):
+    """The W002 warnings of Django's check framework, as ``migrate`` or ``check --database`` runs it."""
+    found = checks.run_checks(tags=[checks.Tags.database], databases=databases)
+    return [message for message in found if message.id == "oauth2_provider.W002"]
 
-    assert [warning.id for warning in warnings] == ["oauth2_provider.W002"]
-    assert warnings[0].level == checks.WARNING
-    assert hashed_hs256_app.client_id in warnings[0].msg
-    assert attacker_app.client_id not in warnings[0].msg
-    assert "hash_client_secret=False" in warnings[0].hint
+
+def test_system_check_warns_about_hs256_applications_with_a_hashed_secret(
+    hashed_hs256_app, attacker_app, django_assert_num_queries
+):
+    (warning,) = hs256_warnings(databases=["default"])
+
+    assert warning.level == checks.WARNING
+    assert hashed_hs256_app.client_id in warning.msg
+    assert attacker_app.client_id not in warning.msg
+    assert "hash_client_secret=False" in warning.hint
+    # A plain `manage.py check` (no --database) does not touch the database, as Django's own checks.
+    with django_assert_num_queries(0):
+        assert hs256_warnings(databases=None) == []
 
 
 def test_system_check_is_silent_without_such_applications(attacker_app):
-    assert provider_checks.check_hs256_hashed_secrets(None, databases=["default"]) == []
-    # Without database access (a plain `check`), it does not query at all.
-    assert provider_checks.check_hs256_hashed_secrets(None, databases=None) == []
+    assert hs256_warnings(databases=["default"]) == []
 
 
 # 3. One client per token request
