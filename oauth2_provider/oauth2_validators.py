@@ -230,10 +230,6 @@ class OAuth2Validator(RequestValidator):
         client_id, client_secret = credentials
         if self._load_application(client_id, request) is None:
             return False
-        if request.client.client_id != client_id:
-            # request.client was loaded earlier, for another client id.
-            log.debug("Basic auth rejected: client id %r is not the request's client", client_id)
-            return False
         named = getattr(request, "client_id", None)
         if named and named != client_id:
             # One client per request: oauthlib 3.2.2 would go on for the client the parameter names (the
@@ -260,7 +256,15 @@ class OAuth2Validator(RequestValidator):
 
     @sensitive_variables("client_secret")
     def _accept_secret(self, request, client_id, client_secret, method):
-        """Whether ``client_secret`` is the secret of ``request.client``; remembered on the request if so."""
+        """Whether ``client_secret`` is the secret of ``request.client``, which ``client_id`` names.
+
+        The secret is remembered on the request if so.
+        """
+        if request.client.client_id != client_id:
+            # request.client was loaded earlier, for another client id (with Basic credentials refused, the
+            # body's are tried next on the same request).
+            log.debug("%s auth rejected: client id %r is not the request's client", method, client_id)
+            return False
         if not self._check_secret(client_secret, request.client.client_secret):
             log.debug("%s auth rejected: wrong secret for client %r", method, client_id)
             return False

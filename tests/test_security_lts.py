@@ -258,8 +258,14 @@ def other_client(oidc, make_app):
 # A client id in the body reaches the client authentication, which refuses it. In the query string it
 # never gets there: oauthlib refuses any query parameter of a POST to the token endpoint (invalid_request);
 # that case guards oauthlib's behaviour, on every version tox runs.
+# With its own secret in the body as well, the client tries to pass the body's authentication instead.
 @pytest.mark.parametrize(
-    "where, status, error", [("body", 401, "invalid_client"), ("query", 400, "invalid_request")]
+    "where, status, error",
+    [
+        ("body", 401, "invalid_client"),
+        ("body with own secret", 401, "invalid_client"),
+        ("query", 400, "invalid_request"),
+    ],
 )
 def test_basic_auth_of_one_client_naming_another_is_refused(
     signed_in_client, attacker_app, other_client, where, status, error
@@ -271,6 +277,8 @@ def test_basic_auth_of_one_client_naming_another_is_refused(
 
     if where == "body":
         response = post_token(signed_in_client, {**data, **named}, headers)
+    elif where == "body with own secret":
+        response = post_token(signed_in_client, {**data, **named, "client_secret": ATTACKER_SECRET}, headers)
     else:
         response = post_token(signed_in_client, data, headers, query=urlencode(named))
 
