@@ -2,7 +2,7 @@ from importlib import metadata
 
 from django.apps import apps
 from django.core import checks
-from django.db import router
+from django.db import DatabaseError, router
 
 from . import __version__
 from ._batching import setting_problem
@@ -83,3 +83,51 @@ def check_token_checksum_batch_size(app_configs, **kwargs):
 def check_token_checksum_batch_interval(app_configs, **kwargs):
     """``tokenchecksum prepare`` pauses between pages: refuse a bad pause before it starts."""
     return _batching_errors({"TOKEN_CHECKSUM_BATCH_INTERVAL": "oauth2_provider.E004"})
+
+
+# How many client ids the HS256 warning names; the count covers the rest.
+_LISTED_APPLICATIONS = 10
+
+
+@checks.register(checks.Tags.database)
+def check_hs256_hashed_secrets(app_configs, databases=None, **kwargs):
+    """Warn about HS256 applications whose secret is stored hashed: the provider has no key for them.
+
+    It only runs where the database may be queried (``migrate``, ``check --database``), like Django's own
+    database checks.
+    """
+    if not databases:
+        return []
+    from .models import _is_hashed_secret, get_application_model
+
+    application_model = get_application_model()
+    hashed = []
+    for database in databases:
+        try:
+            candidates = application_model.objects.using(database).filter(
+                algorithm=application_model.HS256_ALGORITHM
+            )
+            hashed += [
+                client_id
+                for client_id, secret in candidates.values_list("client_id", "client_secret")
+                if _is_hashed_secret(secret)
+            ]
+        except DatabaseError:
+            # Not migrated yet (or the table lives elsewhere): nothing to report.
+            continue
+    if not hashed:
+        return []
+    named = ", ".join(sorted(hashed)[:_LISTED_APPLICATIONS])
+    if len(hashed) > _LISTED_APPLICATIONS:
+        named += ", ..."
+    return [
+        checks.Warning(
+            f"{len(hashed)} HS256 application(s) store their client secret hashed: {named}. The token "
+            "endpoint still issues their ID tokens, signed with the cleartext secret the client "
+            "authenticates with, but the provider keeps no key to verify them: such an ID token is "
+            "refused as a bearer token and as id_token_hint at logout, and flows in which the client "
+            "does not send its secret cannot issue one.",
+            hint="Switch them to RS256, or set a new secret saved with hash_client_secret=False.",
+            id="oauth2_provider.W002",
+        )
+    ]

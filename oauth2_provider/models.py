@@ -33,6 +33,15 @@ from .validators import AllowedURIValidator
 logger = logging.getLogger(__name__)
 
 
+def _is_hashed_secret(secret):
+    """Whether a stored client secret is in a password hasher's format (``hash_client_secret``)."""
+    try:
+        identify_hasher(secret)
+    except ValueError:
+        return False
+    return True
+
+
 class ClientSecretField(models.CharField):
     """Stores the client secret through Django's password hashers, unless the application opts out."""
 
@@ -41,9 +50,7 @@ class ClientSecretField(models.CharField):
     def pre_save(self, model_instance, add):
         if getattr(model_instance, "hash_client_secret", True):
             secret = getattr(model_instance, self.attname)
-            try:
-                identify_hasher(secret)
-            except ValueError:
+            if not _is_hashed_secret(secret):
                 # Not in a hasher's format yet: this is a plain secret, hash it now.
                 setattr(model_instance, self.attname, make_password(secret))
         return super().pre_save(model_instance, add)
@@ -216,12 +223,22 @@ class AbstractApplication(models.Model):
 
     @property
     def jwk_key(self):
-        """The key that signs this application's ID tokens."""
+        """The key that signs and verifies this application's ID tokens.
+
+        For HS256 that is the cleartext client secret (OpenID Connect Core 1.0 section 10.1). A secret
+        stored hashed is not a key at all: whoever reads the hash (the application's owner on its detail
+        page, an admin, a database dump) could sign tokens with it. So there is none.
+        """
         if self.algorithm == self.RS256_ALGORITHM:
             if not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
                 raise ImproperlyConfigured("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm")
             return jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
         if self.algorithm == self.HS256_ALGORITHM:
+            if _is_hashed_secret(self.client_secret):
+                raise ImproperlyConfigured(
+                    "This application's client secret is stored hashed, so there is no HS256 key to verify "
+                    "its ID tokens with; store the secret with hash_client_secret=False or use RS256"
+                )
             return jwk.JWK(kty="oct", k=base64url_encode(self.client_secret))
         raise ImproperlyConfigured("This application does not support signed tokens")
 

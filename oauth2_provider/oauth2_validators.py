@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.hashers import check_password, identify_hasher
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import router, transaction
 from django.db.models import F
@@ -41,6 +41,7 @@ from ._request_values import (
 from .exceptions import FatalClientError
 from .models import (
     AbstractApplication,
+    _is_hashed_secret,
     get_access_token_model,
     get_application_model,
     get_grant_model,
@@ -125,17 +126,33 @@ def _grant_value(code, field):
     return Grant.objects.filter(code=code).values_list(field, flat=True).first()
 
 
+# What a hostile ID token can make the key lookup, the JWT parsing or the row lookup raise: a malformed JWS
+# or JWT, a payload that is not JSON or not an object, claims of the wrong type, a ``jti`` that is not a
+# UUID (ValidationError), an audience naming an application that signs no tokens (ImproperlyConfigured).
+_UNUSABLE_ID_TOKEN_ERRORS = (
+    JWException,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    ValidationError,
+    ImproperlyConfigured,
+)
+
+
+def _sole_audience(audience):
+    """The client id of an ``aud`` claim naming exactly one client (a string or a one-item list), else None.
+
+    Our ID tokens name one client. A list of several would let a token verified with one application's
+    key claim to be about others as well.
+    """
+    if isinstance(audience, list) and len(audience) == 1:
+        audience = audience[0]
+    return audience if isinstance(audience, str) and is_lookup_safe(audience) else None
+
+
 def _epoch_seconds(moment):
     return int(moment.timestamp())
-
-
-def _is_hashed(stored_secret):
-    """Whether a stored client secret is in a password hasher's format (``hash_client_secret``)."""
-    try:
-        identify_hasher(stored_secret)
-    except ValueError:
-        return False
-    return True
 
 
 # The request attribute holding the client secret that authenticated the client during this request.
@@ -163,7 +180,7 @@ def _hs256_key(request):
     did not authenticate with its secret.
     """
     stored_secret = request.client.client_secret
-    hashed = _is_hashed(stored_secret)
+    hashed = _is_hashed_secret(stored_secret)
     secret = getattr(request, _AUTHENTICATED_SECRET, None) if hashed else stored_secret
     if not secret or len(secret.encode("utf-8")) < _HS256_MIN_KEY_BYTES:
         return None
@@ -195,7 +212,7 @@ class OAuth2Validator(RequestValidator):
         """Whether ``provided_secret`` is the client's secret, stored hashed or, if not, as plain text."""
         if not isinstance(provided_secret, str):
             return False
-        if not _is_hashed(stored_secret):
+        if not _is_hashed_secret(stored_secret):
             # An application saved with hash_client_secret=False.
             return constant_time_compare(provided_secret, stored_secret)
         return check_password(provided_secret, stored_secret)
@@ -213,9 +230,11 @@ class OAuth2Validator(RequestValidator):
         client_id, client_secret = credentials
         if self._load_application(client_id, request) is None:
             return False
-        if request.client.client_id != client_id:
-            # request.client was loaded earlier, for another client id.
-            log.debug("Basic auth rejected: client id %r is not the request's client", client_id)
+        named = getattr(request, "client_id", None)
+        if named and named != client_id:
+            # One client per request: oauthlib 3.2.2 would go on for the client the parameter names (the
+            # audience of the ID token it issues), oauthlib 4 answers server_error. It is the client's error.
+            log.debug("Basic auth rejected: client %r names client id %r in the request", client_id, named)
             return False
         return self._accept_secret(request, client_id, client_secret, "Basic")
 
@@ -237,7 +256,15 @@ class OAuth2Validator(RequestValidator):
 
     @sensitive_variables("client_secret")
     def _accept_secret(self, request, client_id, client_secret, method):
-        """Whether ``client_secret`` is the secret of ``request.client``; remembered on the request if so."""
+        """Whether ``client_secret`` is the secret of ``request.client``, which ``client_id`` names.
+
+        The secret is remembered on the request if so.
+        """
+        if request.client.client_id != client_id:
+            # request.client was loaded earlier, for another client id (with Basic credentials refused, the
+            # body's are tried next on the same request).
+            log.debug("%s auth rejected: client id %r is not the request's client", method, client_id)
+            return False
         if not self._check_secret(client_secret, request.client.client_secret):
             log.debug("%s auth rejected: wrong secret for client %r", method, client_id)
             return False
@@ -387,6 +414,11 @@ class OAuth2Validator(RequestValidator):
         """Whether ``code`` is an unexpired code of ``client``; loads its user, scopes, nonce and claims."""
         grant = _find_grant(code, client)
         if grant is None or grant.is_expired():
+            return False
+        if not grant.code_challenge and getattr(request, "code_verifier", None) is not None:
+            # RFC 9700 section 2.1.1: a code_verifier for a code issued without code_challenge is refused,
+            # or an attacker who injects a code obtained without PKCE defeats the client's PKCE (downgrade).
+            log.debug("Code rejected: a code_verifier for a code issued without code_challenge")
             return False
         request.user = grant.user
         request.scopes = grant.scope.split(" ")
@@ -825,9 +857,17 @@ class OAuth2Validator(RequestValidator):
         return self.validate_id_token(token, scopes, request)
 
     def validate_id_token(self, token, scopes, request):
-        """Whether ``token`` is a valid ID token of ours granting ``scopes``; sets request.client, user..."""
+        """Whether ``token`` is a valid ID token of ours granting ``scopes``; sets request.client, user...
+
+        oauthlib asks this when a ``Bearer`` value looks like a JWT. Such a token stands for the access
+        token issued with it, so it is a bearer only while that access token is alive: revoking the
+        access token (logout, revocation endpoint, authorized-tokens page) ends it too.
+        """
         id_token = self._load_id_token(token) if token else None
         if id_token is None or not id_token.allow_scopes(scopes):
+            return False
+        if not AccessToken.objects.filter(id_token=id_token, expires__gt=timezone.now()).exists():
+            log.debug("ID token %s refused as a bearer: its access token is expired or revoked", id_token.jti)
             return False
         # Django REST framework reads the token from request.access_token.
         request.access_token = id_token
@@ -837,17 +877,37 @@ class OAuth2Validator(RequestValidator):
         return True
 
     def _load_id_token(self, token):
-        """The IDToken of a JWT verified with its audience's key (signature and expiry), else None."""
-        key = self._get_key_for_token(token)
-        if not key:
-            return None
+        """The IDToken of a JWT we issued (see ``_verify_id_token``), else None."""
+        id_token, _claims = self._verify_id_token(token)
+        return id_token
+
+    def _verify_id_token(self, token, check_expiry=True):
+        """``(IDToken, claims)`` of an ID token this provider issued and still honours, else ``(None, None)``.
+
+        The JWT must verify with the key of the one application its ``aud`` names, and the IDToken row of
+        its ``jti`` must belong to that very application. A signature proves only who holds the key, and
+        an HS256 key is a client secret its application's owner knows: without the second condition, the
+        owner of one HS256 application could sign the ``jti`` of another application's ID token and act
+        as that token's user. With ``check_expiry``, the JWT's ``exp`` and ``nbf`` are checked and so is
+        the row's own expiry, which a re-signed token with a new ``exp`` cannot move.
+        """
         try:
-            verified = jwt.JWT(key=key, jwt=token)
-            jti = json.loads(verified.claims)["jti"]
-            return IDToken.objects.get(jti=jti)
-        except (JWException, ValueError, TypeError, KeyError, ValidationError, IDToken.DoesNotExist):
-            # JWTExpired is a JWException; a jti that is no UUID is a ValidationError.
-            return None
+            # The key lookup is inside: a project's override may let a malformed token's errors out.
+            key = self._get_key_for_token(token)
+            if not key:
+                return None, None
+            # An empty dict keeps jwcrypto's claim type checks but skips the time checks; None does both.
+            verified = jwt.JWT(key=key, jwt=token, check_claims=None if check_expiry else {})
+            claims = json.loads(verified.claims)
+            client_id = _sole_audience(claims["aud"])
+            if client_id is None:
+                return None, None
+            id_token = IDToken.objects.filter(jti=claims["jti"], application__client_id=client_id).first()
+        except _UNUSABLE_ID_TOKEN_ERRORS:
+            return None, None
+        if id_token is None or (check_expiry and id_token.is_expired()):
+            return None, None
+        return id_token, claims
 
     def _get_key_for_token(self, token):
         """The key of the application the unverified token names in ``aud``, or None.
@@ -867,8 +927,9 @@ class OAuth2Validator(RequestValidator):
             return None
         try:
             return application.jwk_key
-        except ImproperlyConfigured:
-            log.debug("ID token for application %r, which signs no tokens", application.client_id)
+        except ImproperlyConfigured as exc:
+            # Fail closed: an HS256 application whose secret is stored hashed has no verification key.
+            log.warning("ID token of application %r refused: %s", application.client_id, exc)
             return None
 
     def _get_client_by_audience(self, audience):

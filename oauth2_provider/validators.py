@@ -7,18 +7,30 @@ from django.utils.encoding import force_str
 
 
 class URIValidator(URLValidator):
-    """A URL validator that also accepts custom schemes (``myapp://``) and dotless host names."""
+    """A URL validator that also accepts custom schemes (``myapp://``), dotless and underscored host names."""
 
     scheme_re = r"^(?:[a-z][a-z0-9\.\-\+]*)://"
-    dotless_domain_re = r"(?!-)[A-Z\d-]{1,63}(?<!-)"
+    # Host names Django's URLValidator refuses but deployments use: dotless (``intranet``) and with
+    # underscores (``my_service``, as Docker Compose names its services). No label starts or ends with "-".
+    dotless_domain_re = r"(?!-)[A-Z\d_-]{1,63}(?<!-)"
     host_re = (
         "(?:"
-        + "|".join((URLValidator.host_re, URLValidator.ipv4_re, URLValidator.ipv6_re, dotless_domain_re))
+        + "|".join(
+            (
+                URLValidator.host_re,
+                URLValidator.ipv4_re,
+                URLValidator.ipv6_re,
+                rf"{dotless_domain_re}(?:\.{dotless_domain_re})*\.?",
+            )
+        )
         + ")"
     )
+    # "user:password@", as Django's URLValidator reads it: then the host is what follows the "@".
+    userinfo_re = r"(?:[^\s:@/]+(?::[^\s:@/]*)?@)?"
     port_re = r"(?::\d{2,5})?"
     path_re = r"(?:[/?#][^\s]*)?"
-    regex = re.compile(scheme_re + host_re + port_re + path_re, re.IGNORECASE)
+    # Anchored at both ends: a valid prefix followed by anything else is no URI.
+    regex = re.compile(scheme_re + userinfo_re + host_re + port_re + path_re + r"\Z", re.IGNORECASE)
 
 
 class AllowedURIValidator(URIValidator):

@@ -5,6 +5,7 @@ Every application is registered with ``REDIRECT_URI`` and the cleartext ``CLIENT
 """
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from jwcrypto import jwk
 
 from oauth2_provider._checksum import token_checksum
 from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
@@ -25,6 +27,12 @@ OWNER_PASSWORD = "owner-password-1"
 
 # The URLconf of the flow tests (``pytest.mark.urls``): oauth2_provider.urls under /o/.
 FLOW_URLS = "tests.flow_urls"
+
+
+@functools.cache
+def rsa_pem(name="provider"):
+    """A 2048-bit RSA private key in PEM, one per name and test session (generating one takes a while)."""
+    return jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------

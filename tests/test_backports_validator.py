@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -338,9 +339,11 @@ def test_hs256_id_token_verifies_with_the_cleartext_secret(signed_in_client, mak
 
     claims = verified_claims(tokens["id_token"], hmac_key(HS256_SECRET))
     assert claims["aud"] == app.client_id
-    # What DOT 3.0.1 signed with, the stored hash, is not the key.
+    # What DOT 3.0.1 signed with, the stored hash, is not the key; the application offers no key at all.
     with pytest.raises(jws.InvalidJWSSignature):
-        verified_claims(tokens["id_token"], app.jwk_key)
+        verified_claims(tokens["id_token"], hmac_key(app.client_secret))
+    with pytest.raises(ImproperlyConfigured):
+        _ = app.jwk_key
     # The access token is linked to the ID token issued with it.
     assert str(access_token_row(tokens["access_token"]).id_token.jti) == claims["jti"]
 

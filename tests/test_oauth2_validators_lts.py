@@ -738,8 +738,21 @@ def stored_id_token(application, user):
     )
 
 
+def issued_with_access_token(id_token, expires_in=timedelta(hours=1)):
+    """The access token the ID token was issued with: an ID token is a bearer only while it lives."""
+    return AccessToken.objects.create(
+        token="access-" + str(id_token.jti),
+        id_token=id_token,
+        application=id_token.application,
+        user=id_token.user,
+        scope=id_token.scope,
+        expires=timezone.now() + expires_in,
+    )
+
+
 def test_id_token_signed_with_the_application_key_is_accepted(validator, oidc_app, user):
     id_token = stored_id_token(oidc_app, user)
+    issued_with_access_token(id_token)
     token = signed({"aud": "oidc-client", "jti": str(id_token.jti)}, oidc_app.jwk_key)
     request = oauthlib_request()
     assert validator.validate_id_token(token, ["openid"], request) is True

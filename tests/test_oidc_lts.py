@@ -8,7 +8,6 @@ The module is its own URLconf (``urlpatterns`` below): the provider's URLs are m
 """
 
 import base64
-import functools
 import html
 import json
 import time
@@ -33,6 +32,8 @@ from oauth2_provider.models import (
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import UserInfoView
 
+from .flow_helpers import rsa_pem
+
 
 urlpatterns = [path("o/", include("oauth2_provider.urls"))]
 
@@ -48,12 +49,6 @@ SECRET = "a-cleartext-client-secret-for-hs256-and-basic-auth"
 REDIRECT_URI = "https://rp.example.com/callback"
 LOGOUT_URI = "https://rp.example.com/logged-out"
 SCOPES = {"openid": "OpenID Connect", "profile": "Profile", "email": "E-mail", "read": "Reading"}
-
-
-@functools.cache
-def rsa_pem(name):
-    """A 2048-bit RSA private key in PEM, one per name and test session (generating one takes a while)."""
-    return jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
 
 
 def b64url(data):
@@ -722,6 +717,47 @@ def test_hint_after_the_session_ended_revokes_the_hint_users_tokens_without_aski
 
     assert response.status_code == 302
     assert not AccessToken.objects.filter(user=alice).exists()
+
+
+@pytest.fixture
+def third_rp(provider, alice):
+    return make_application(alice, "Third relying party")
+
+
+def test_hint_without_a_session_revokes_tokens_only_at_its_own_application(client, rp, third_rp, alice):
+    # Whoever holds an ID token (it travels in logout URLs) can send this GET: it speaks for rp alone.
+    tokens = obtain_tokens(rp, alice)
+    obtain_tokens(third_rp, alice)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert client.get(url, params).status_code == 302
+
+    assert not AccessToken.objects.filter(user=alice, application=rp).exists()
+    assert AccessToken.objects.filter(user=alice, application=third_rp).count() == 1
+    assert RefreshToken.objects.get(user=alice, application=third_rp).revoked is None
+
+
+def test_session_users_logout_revokes_tokens_at_every_application(alice_client, rp, third_rp, alice):
+    tokens = obtain_tokens(rp, alice)
+    obtain_tokens(third_rp, alice)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert alice_client.get(url, params).status_code == 302
+
+    assert not AccessToken.objects.filter(user=alice).exists()
+
+
+def test_confirmed_logout_with_another_users_hint_revokes_that_user_only_at_its_application(
+    alice_client, rp, third_rp, bob
+):
+    tokens = obtain_tokens(rp, bob)
+    obtain_tokens(third_rp, bob)
+    url, params = logout_url(id_token_hint=tokens["id_token"])
+
+    assert alice_client.post(url, {**params, "allow": "on"}).status_code == 302
+
+    assert not AccessToken.objects.filter(user=bob, application=rp).exists()
+    assert AccessToken.objects.filter(user=bob, application=third_rp).count() == 1
 
 
 def test_expired_hint_is_accepted_by_default(alice_client, rp, alice):

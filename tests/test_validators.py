@@ -27,6 +27,8 @@ def messages_of(validate, value):
         "http://localhost/cb",
         "http://intranet/cb",
         "http://intranet:8080",
+        "http://my_service:8000/cb",
+        "http://new_example.com",
         "http://127.0.0.1:8000/cb",
         "http://[::1]:8080/cb",
         "http://[2001:db8::1]/cb",
@@ -75,6 +77,28 @@ def test_uri_validator_accepts_custom_schemes_it_is_given(scheme, uri):
 )
 def test_uri_validator_refuses_malformed_uris(uri):
     assert messages_of(URIValidator(), uri) == ["Enter a valid URL."]
+
+
+# A valid prefix followed by junk: unanchored, the pattern matched the prefix and accepted the whole value.
+JUNK_AFTER_A_VALID_PREFIX = [
+    "https://client.example<script>alert(1)</script>",
+    'https://client.example"onmouseover="alert(1)',
+    "https://client.example:80x/cb",
+    "https://client.example\\evil.example/cb",
+    "https://client.example/cb extra",
+]
+
+
+@pytest.mark.parametrize("uri", JUNK_AFTER_A_VALID_PREFIX)
+def test_uri_validator_refuses_junk_after_a_valid_prefix(uri):
+    assert messages_of(URIValidator(), uri) == ["Enter a valid URL."]
+
+
+@pytest.mark.parametrize("uri", JUNK_AFTER_A_VALID_PREFIX)
+def test_redirect_uri_with_junk_after_a_valid_prefix_cannot_be_registered(redirect_uri_validator, uri):
+    assert messages_of(redirect_uri_validator, uri) == [
+        f"redirect uri URI validation error. ['Enter a valid URL.']: {uri}"
+    ]
 
 
 @pytest.mark.parametrize("value", [None, 42, b"http://client.example/", ["http://client.example/"]])

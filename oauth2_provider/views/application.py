@@ -9,6 +9,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 
 from ..forms import CLIENT_SECRET_HELP_TEXT
 from ..models import get_application_model
+from ._objects import PrimaryKeyObjectMixin
 
 
 # The fields a user may set on their own application. Deliberately absent: ``user`` (always the requester)
@@ -36,10 +37,11 @@ def _application_form_class():
     )
 
 
-class ApplicationOwnerIsUserMixin(LoginRequiredMixin):
+class ApplicationOwnerIsUserMixin(LoginRequiredMixin, PrimaryKeyObjectMixin):
     """Restricts a view to the requesting user's own applications.
 
-    Anyone else's application is simply not in the queryset, so the generic views answer 404 for it.
+    Anyone else's application is simply not in the queryset, so the generic views answer 404 for it, as
+    for a primary key that cannot exist.
     """
 
     fields = "__all__"

@@ -1,10 +1,8 @@
 """OpenID Connect endpoints of the provider: discovery, JWKS, UserInfo and RP-initiated logout."""
 
-import json
 from urllib.parse import urlsplit
 
 from django.contrib.auth import logout
-from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -12,8 +10,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, View
-from jwcrypto import jwt
-from jwcrypto.common import JWException
 from oauthlib.common import add_params_to_uri
 
 from .._lookups import application_with_client_id
@@ -32,7 +28,6 @@ from ..models import (
     AbstractGrant,
     get_access_token_model,
     get_application_model,
-    get_id_token_model,
     get_refresh_token_model,
 )
 from ..settings import oauth2_settings
@@ -151,42 +146,20 @@ class UserInfoView(OIDCOnlyMixin, OAuthLibMixin, View):
         return oauthlib_response(headers, body, status)
 
 
-# What a hostile id_token_hint can make the key lookup, JWT parsing or the database lookup raise: a
-# malformed JWS or JWT, a payload that is not JSON or not an object, claims of the wrong type, a `jti` that
-# is not a UUID, an audience naming an application that signs no tokens. Our validator's key lookup absorbs
-# its share, but a project's validator (say one written for DOT, whose lookup lets them out) may not.
-_UNUSABLE_ID_TOKEN_ERRORS = (
-    JWException,
-    ValueError,
-    TypeError,
-    KeyError,
-    ValidationError,
-    ImproperlyConfigured,
-)
-
-
 def _load_id_token(token):
-    """The ``(IDToken, claims)`` of an ``id_token_hint`` we signed, else ``(None, None)``.
+    """The ``(IDToken, claims)`` of an ``id_token_hint`` we issued, else ``(None, None)``.
 
-    The signature is checked with the key of the application named in ``aud``. ``exp`` and ``nbf`` are
-    only checked when ``OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS`` is off: a relying party commonly
-    keeps the ID token of a session long after it expired, to log that session out. The claims are not
-    validated beyond that; see ``_validate_claims``.
+    The validator's ``_verify_id_token`` decides: the signature is checked with the key of the application
+    named in ``aud``, whose own ID token the row of ``jti`` must be. The expiry (``exp``, ``nbf``, the
+    row's) is only checked when ``OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS`` is off: a relying party
+    commonly keeps the ID token of a session long after it expired, to log that session out. The claims
+    are not validated beyond that; see ``_validate_claims``. The row is the proof that we issued the token
+    and that it was not revoked since; its user is the token's subject, so callers compare users with the
+    row, not with ``sub``.
     """
-    id_token_model = get_id_token_model()
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
-    try:
-        key = validator._get_key_for_token(token)
-        if not key:
-            return None, None
-        # An empty dict keeps jwcrypto's claim type checks but skips the time checks; None does both.
-        check_claims = {} if oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS else None
-        claims = json.loads(jwt.JWT(key=key, jwt=token, check_claims=check_claims).claims)
-        # The IDToken row is the proof that we issued the token and that it was not revoked since. Its
-        # user is the token's subject, so callers compare users with the row, not with `sub`.
-        return id_token_model.objects.get(jti=claims["jti"]), claims
-    except (*_UNUSABLE_ID_TOKEN_ERRORS, id_token_model.DoesNotExist):
-        return None, None
+    check_expiry = not oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS
+    return validator._verify_id_token(token, check_expiry=check_expiry)
 
 
 def _validate_claims(request, claims):
@@ -346,10 +319,11 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
         """Whether the user has to confirm the logout.
 
         Nobody is asked without a session here (backported fix of upstream #1517): there is no session to
-        end, so the logout goes straight on, deleting the tokens of the ``id_token_hint``'s user if
-        configured to. With a session, logging out without a prompt is only safe when the relying party
-        proved, with an ID token of the logged-in user, that it acts for that session;
-        ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the prompt for every session.
+        end, so the logout goes straight on, deleting the tokens the ``id_token_hint``'s user holds at the
+        requesting application if configured to (see ``do_logout``). With a session, logging out without
+        a prompt is only safe when the relying party proved, with an ID token of the logged-in user, that
+        it acts for that session; ``OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT`` forces the prompt for every
+        session.
         """
         if not self.request.user.is_authenticated:
             return False
@@ -361,11 +335,19 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
         """End the session, delete the user's tokens if configured to, and redirect.
 
         The user is the ID token's when there is one (the session may have ended already), else the
-        session's. The redirect goes to ``post_logout_redirect_uri`` (with ``state``), else to the site root.
+        session's; the tokens go at every application for the session's own user, and only at the
+        requesting application for anyone else. The redirect goes to ``post_logout_redirect_uri`` (with
+        ``state``), else to the site root.
         """
         user = token_user or self.request.user
         if oauth2_settings.OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS and user.is_authenticated:
-            self._delete_tokens_of(user)
+            # The user whose session ends here is logged out of every application (single logout). An ID
+            # token by itself (no session, or another user's) speaks only for the application it was
+            # issued to: a plain GET by whoever holds it must not end the user's tokens everywhere.
+            if user == self.request.user:
+                self._delete_tokens_of(user)
+            elif application is not None:
+                self._delete_tokens_of(user, application)
         logout(self.request)
         if not post_logout_redirect_uri:
             return OAuth2ResponseRedirect(
@@ -375,12 +357,17 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
             post_logout_redirect_uri = add_params_to_uri(post_logout_redirect_uri, [("state", state)])
         return OAuth2ResponseRedirect(post_logout_redirect_uri, application.get_allowed_schemes())
 
-    def _delete_tokens_of(self, user):
-        """Revoke the user's access, ID and refresh tokens at the applications of the deletion types."""
+    def _delete_tokens_of(self, user, application=None):
+        """Revoke the user's access, ID and refresh tokens at the applications of the deletion types.
+
+        With ``application``, only at that one (if it is of the deletion types).
+        """
         clients = Application.objects.filter(
             client_type__in=self.token_deletion_client_types,
             authorization_grant_type__in=self.token_deletion_grant_types,
         )
+        if application is not None:
+            clients = clients.filter(pk=application.pk)
         access_tokens = list(
             get_access_token_model()
             .objects.filter(user=user, application__in=clients)

@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 from django.views.generic import DeleteView, ListView
 
 from ..models import get_access_token_model, get_refresh_token_model
+from ._objects import PrimaryKeyObjectMixin
 
 
 class AuthorizedTokensListView(LoginRequiredMixin, ListView):
@@ -20,7 +21,7 @@ class AuthorizedTokensListView(LoginRequiredMixin, ListView):
         return super().get_queryset().filter(user=self.request.user).select_related("application")
 
 
-class AuthorizedTokenDeleteView(LoginRequiredMixin, DeleteView):
+class AuthorizedTokenDeleteView(LoginRequiredMixin, PrimaryKeyObjectMixin, DeleteView):
     """Asks for confirmation (GET), then revokes one of the user's access tokens (POST).
 
     Another user's token is outside the queryset, so it answers 404 rather than revealing that it exists.
