@@ -19,14 +19,13 @@ deleted once its own ``created`` is older than that lifetime.
 """
 
 import logging
-from datetime import timedelta
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import signals
 from django.utils import timezone
 
 from ._batching import KeysetWalk, batching_setting
+from ._refresh_tokens import refresh_token_lifetime
 from .settings import oauth2_settings
 
 
@@ -35,18 +34,9 @@ logger = logging.getLogger("oauth2_provider._cleartokens")
 
 
 def refresh_token_cutoff(now):
-    """``now`` minus ``REFRESH_TOKEN_EXPIRE_SECONDS`` (seconds or a timedelta), or None when unset."""
-    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
-    if not lifetime:
-        return None
-    if not isinstance(lifetime, timedelta):
-        try:
-            lifetime = timedelta(seconds=lifetime)
-        except TypeError as exc:
-            raise ImproperlyConfigured(
-                "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
-            ) from exc
-    return now - lifetime
+    """``now`` minus ``REFRESH_TOKEN_EXPIRE_SECONDS``, or None when refresh tokens never expire."""
+    lifetime = refresh_token_lifetime()
+    return None if lifetime is None else now - lifetime
 
 
 def clear_expired_steps(access_token_model, refresh_token_model, id_token_model, grant_model):

@@ -32,6 +32,7 @@ from oauthlib.openid import RequestValidator
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
 from ._lookups import access_token_with_value, application_with_client_id
+from ._refresh_tokens import is_past_lifetime, revoke_access_token, revoke_family
 from ._request_values import (
     audience_client_ids,
     decode_basic_credentials,
@@ -566,6 +567,9 @@ class OAuth2Validator(RequestValidator):
         A revoked refresh token is refused unless it is still within its grace period (see
         ``_within_grace_period``), and with ``REFRESH_TOKEN_REUSE_PROTECTION`` its replay revokes its whole
         family: the server cannot tell the legitimate client from the thief, so both lose their tokens.
+        A live one is refused once its access token is gone or ``REFRESH_TOKEN_EXPIRE_SECONDS`` have
+        passed since that access token expired (upstream #746): the lifetime used to be enforced only by
+        ``cleartokens`` deleting the row.
         """
         if not is_lookup_safe(refresh_token):
             return False
@@ -580,8 +584,9 @@ class OAuth2Validator(RequestValidator):
             return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
-                for member in RefreshToken.objects.filter(token_family=found.token_family):
-                    member.revoke()
+                revoke_family(RefreshToken, AccessToken, found.token_family)
+            return False
+        if found.revoked is None and is_past_lifetime(found):
             return False
         request.user = found.user
         request.refresh_token = found.token
@@ -624,7 +629,8 @@ class OAuth2Validator(RequestValidator):
 
         RFC 7009 section 2.1: a client revokes its own tokens only (upstream #727). A token of another
         client, like an unknown one, is left alone and the endpoint answers the same. The hint only says
-        which kind of token to look for first.
+        which kind of token to look for first. Revoking an access token revokes the refresh token issued
+        with it, as section 2.1 allows.
         """
         if not isinstance(request.client, AbstractApplication):
             return
@@ -635,7 +641,11 @@ class OAuth2Validator(RequestValidator):
             matches = find(token, request.client)
             if matches:
                 for match in matches:
-                    match.revoke()
+                    if isinstance(match, AccessToken):
+                        # Its refresh token goes too, or it could get a new access token at once.
+                        revoke_access_token(match, RefreshToken)
+                    else:
+                        match.revoke()
                 return
 
     def _access_tokens_with_value(self, token, application):
@@ -670,6 +680,14 @@ class OAuth2Validator(RequestValidator):
                 access_token = self._get_token_from_authentication_server(token, url, bearer, credentials)
         if access_token is None or not access_token.is_valid(scopes):
             self._set_oauth2_error_on_request(request, access_token, scopes)
+            return False
+        if access_token.application is not None and not access_token.application.is_usable(request):
+            # The application was disabled after issuing the token: its tokens stop working with it, as its
+            # requests for new ones already do (upstream #1260).
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": gettext("The access token is invalid."),
+            }
             return False
         # Django REST framework reads the token from request.access_token.
         request.access_token = access_token

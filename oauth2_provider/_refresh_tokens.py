@@ -1,0 +1,100 @@
+"""Refresh token policy shared by the validator, the views and ``cleartokens``.
+
+How long a refresh token lives (``REFRESH_TOKEN_EXPIRE_SECONDS``), revoking an access token together with
+the refresh token issued beside it, and revoking a whole token family when reuse protection catches a
+replay.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, router, transaction
+from django.utils import timezone
+
+from .settings import oauth2_settings
+
+
+def refresh_token_lifetime():
+    """``REFRESH_TOKEN_EXPIRE_SECONDS`` as a timedelta; None when unset or zero (tokens never expire).
+
+    A value that is neither seconds nor a timedelta, or a negative one, is ImproperlyConfigured: the
+    token endpoint and ``cleartokens`` refuse it the same way instead of failing on arithmetic.
+    """
+    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
+    if not lifetime:
+        return None
+    if not isinstance(lifetime, timedelta):
+        try:
+            lifetime = timedelta(seconds=lifetime)
+        except (TypeError, OverflowError) as exc:
+            raise ImproperlyConfigured(
+                "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
+            ) from exc
+    if lifetime < timedelta(0):
+        raise ImproperlyConfigured("REFRESH_TOKEN_EXPIRE_SECONDS must not be negative")
+    return lifetime
+
+
+def is_past_lifetime(refresh_token):
+    """Whether a live refresh token may no longer be used.
+
+    One without an access token is: its access token was revoked or deleted, and the refresh token must
+    not bring it back. Otherwise its lifetime runs from the expiry of its access token, the moment the
+    client last needed it, as ``cleartokens`` judges it; ``expires`` moves forward on every refresh.
+    """
+    if refresh_token.access_token_id is None:
+        return True
+    lifetime = refresh_token_lifetime()
+    return lifetime is not None and refresh_token.access_token.expires + lifetime <= timezone.now()
+
+
+def revoke_access_token(access_token, refresh_token_model):
+    """Revoke ``access_token`` and the live refresh token issued beside it (RFC 7009 section 2.1).
+
+    Deleting the access token alone leaves that refresh token able to get a new one at once. Revoking the
+    refresh token revokes its access token too. The refresh token is looked up from its own model: a
+    swapped model may name the reverse accessor differently.
+    """
+    live = refresh_token_model.objects.filter(access_token=access_token, revoked__isnull=True)
+    refresh_token = live.first()
+    if refresh_token is None:
+        access_token.revoke()
+    else:
+        refresh_token.revoke()
+
+
+def _revokes_as_shipped(model, base):
+    return model.revoke is base.revoke
+
+
+def revoke_family(refresh_token_model, access_token_model, family):
+    """Revoke every live refresh token of ``family`` and delete the family's access tokens.
+
+    Set-based, in a number of statements that does not grow with the family: a rotating client adds a row
+    on every refresh, and a client replaying its stale token on a retry timer would otherwise pay one
+    locked read and write per token it was ever issued (upstream #1809). The result is what ``revoke()``
+    on each member gives, so a model whose ``revoke()`` does more is still revoked row by row. So is a
+    family in which two live members share a token value, which one shared ``revoked`` timestamp cannot
+    cover under the ``(token, revoked)`` uniqueness.
+    """
+    # Imported here: models imports this module (through _cleartokens).
+    from .models import AbstractAccessToken, AbstractRefreshToken
+
+    members = refresh_token_model.objects.filter(token_family=family)
+    as_shipped = _revokes_as_shipped(refresh_token_model, AbstractRefreshToken) and _revokes_as_shipped(
+        access_token_model, AbstractAccessToken
+    )
+    if as_shipped:
+        try:
+            with transaction.atomic(using=router.db_for_write(access_token_model)):
+                now = timezone.now()
+                # update() bypasses auto_now: ``updated`` is set here as save() would.
+                members.filter(revoked__isnull=True).update(revoked=now, updated=now)
+                # Deleting is what revoking an access token does; its refresh token's link is cleared by
+                # the SET_NULL foreign key.
+                access_token_model.objects.filter(pk__in=members.values("access_token_id")).delete()
+            return
+        except IntegrityError:
+            pass
+    for member in members:
+        member.revoke()
