@@ -214,10 +214,6 @@ class OAuth2Validator(RequestValidator):
         client_id, client_secret = credentials
         if self._load_application(client_id, request) is None:
             return False
-        if request.client.client_id != client_id:
-            # request.client was loaded earlier, for another client id.
-            log.debug("Basic auth rejected: client id %r is not the request's client", client_id)
-            return False
         return self._accept_secret(request, client_id, client_secret, "Basic")
 
     @sensitive_variables("client_secret")
@@ -246,21 +242,24 @@ class OAuth2Validator(RequestValidator):
         return True
 
     def _load_application(self, client_id, request):
-        """The application of ``request``, or None when there is none or its ``is_usable(request)`` refuses.
+        """The usable application with ``client_id``, also put on ``request.client``; None if there is none.
 
-        An application already on ``request.client`` is the answer whatever ``client_id`` says (callers
-        that care compare the two); otherwise the application is looked up by ``client_id`` and put on
-        ``request.client`` if usable. A refused application found by the lookup leaves ``request.client``
-        None, while one that was already there stays on it.
+        An application already on ``request.client`` is reused only when it has this client id and is
+        still usable; otherwise it is dropped and the application is looked up. So a client loaded for one
+        client id never answers for another, and a refused one never stays on the request (upstream
+        PR #1252, 3.2.0): on None, ``request.client`` is None.
         """
         if not hasattr(request, "client"):
             # A programming error, not bad input: oauthlib requests always have the attribute.
             raise AssertionError('"request" instance has no "client" attribute')
-        if not isinstance(request.client, AbstractApplication):
-            # oauthlib copies every request parameter onto its request: a ``client`` parameter in the body
-            # or the query arrives here as a string (upstream #1252). Only an application counts as loaded.
-            request.client = None
-        application = request.client or application_with_client_id(client_id)
+        cached = request.client
+        # oauthlib copies every request parameter onto its request: a ``client`` parameter in the body or
+        # the query arrives here as a string (upstream #1252). Only an application counts as loaded.
+        if isinstance(cached, AbstractApplication) and cached.client_id == client_id:
+            application = cached
+        else:
+            application = application_with_client_id(client_id)
+        request.client = None
         if application is None:
             log.debug("Client rejected: no application with client id %r", client_id)
             return None
@@ -815,15 +814,16 @@ class OAuth2Validator(RequestValidator):
     def get_id_token_dictionary(self, token, token_handler, request):
         """The claims added to oauthlib's (aud, iat, nonce, at_hash, c_hash), and the expiry time.
 
-        ``iss``, ``exp``, ``auth_time`` (the user's last login, left out if the user never logged in) and
-        a fresh ``jti``, on top of ``get_oidc_claims()``.
+        ``iss``, ``exp``, ``auth_time`` and a fresh ``jti``, on top of ``get_oidc_claims()``. ``auth_time``
+        is the user's last login; for a user who never logged in (authenticated by the password grant, or
+        created and authenticated by a custom backend), the authentication is happening now (upstream
+        3.4.1).
         """
         claims = self.get_oidc_claims(token, token_handler, request)
         expiration_time = timezone.now() + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
         claims["iss"] = self.get_oidc_issuer_endpoint(request)
         claims["exp"] = _epoch_seconds(expiration_time)
-        if request.user.last_login is not None:
-            claims["auth_time"] = _epoch_seconds(request.user.last_login)
+        claims["auth_time"] = _epoch_seconds(request.user.last_login or timezone.now())
         claims["jti"] = str(uuid.uuid4())
         return claims, expiration_time
 
