@@ -419,7 +419,7 @@ class AbstractRefreshToken(models.Model):
                 return  # revoked already, possibly by a concurrent request
             refresh_token = locked[0]
             with suppress(access_token_model.DoesNotExist):
-                access_token_model.objects.get(id=refresh_token.access_token_id).revoke()
+                access_token_model.objects.get(pk=refresh_token.access_token_id).revoke()
             refresh_token.access_token = None
             refresh_token.revoked = timezone.now()
             refresh_token.save()

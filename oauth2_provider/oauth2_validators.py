@@ -305,8 +305,12 @@ class OAuth2Validator(RequestValidator):
     # Authorization endpoint: redirect URIs, response types, scopes
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
-        # None when the application registered no URI at all: oauthlib then answers invalid_request.
-        return request.client.default_redirect_uri if request.client.redirect_uris else None
+        if not request.client.redirect_uris:
+            # An application without any (a client credentials one, say) in a flow that needs one. Raised
+            # here, not left to oauthlib, so the error carries no ``state``: there is nowhere to send it
+            # back to (upstream #958).
+            raise errors.MissingRedirectURIError()
+        return request.client.default_redirect_uri
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return request.client.redirect_uri_allowed(redirect_uri)

@@ -12,8 +12,11 @@ swapped models; the tests below add what only the test app has: a UUID primary k
 and a project's own models referencing access tokens.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, models
+from django.utils import timezone
 
 from oauth2_provider import _cleartokens
 from oauth2_provider.models import clear_expired
@@ -100,3 +103,16 @@ def test_uuid_refresh_token_references_are_cleared_before_their_rows_go(settings
         (token.pk, None) for token in issued
     }
     connection.check_constraints()
+
+
+def test_revoking_a_refresh_token_revokes_an_access_token_whose_key_is_not_named_id(make):
+    """``RefreshToken.revoke()`` found the access token by ``id=``, which a swapped model may not have
+    (upstream #1593)."""
+    access_token = make.access_token("at-1593", timezone.now() + timedelta(hours=1))
+    refresh_token = make.refresh_token("rt-1593", access_token)
+
+    refresh_token.revoke()
+
+    assert not AccessToken.objects.filter(pk=access_token.pk).exists()
+    refresh_token.refresh_from_db()
+    assert refresh_token.revoked is not None and refresh_token.access_token is None

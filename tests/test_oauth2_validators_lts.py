@@ -201,7 +201,9 @@ def test_a_loaded_application_that_became_unusable_is_dropped(validator, confide
     assert request.client is None
 
 
-def test_a_loaded_application_is_reused_without_a_query(validator, confidential_app, django_assert_num_queries):
+def test_a_loaded_application_is_reused_without_a_query(
+    validator, confidential_app, django_assert_num_queries
+):
     request = oauthlib_request(client=confidential_app)
     with django_assert_num_queries(0):
         assert validator.validate_client_id("conf-client", request) is True
@@ -286,8 +288,11 @@ def test_unknown_response_types_are_refused(validator, confidential_app, respons
 
 
 def test_default_redirect_uri_without_registered_uris(validator, password_app):
-    request = oauthlib_request(client=password_app)
-    assert validator.get_default_redirect_uri("password-client", request) is None
+    """The flow cannot continue: oauthlib's invalid_request, without the request's state (upstream #958)."""
+    request = oauthlib_request(client=password_app, state="s-1")
+    with pytest.raises(errors.MissingRedirectURIError) as raised:
+        validator.get_default_redirect_uri("password-client", request)
+    assert raised.value.state is None
 
 
 # Authorization codes and PKCE

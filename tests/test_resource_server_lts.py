@@ -205,7 +205,9 @@ def test_middleware_accepts_the_scheme_in_any_case(client, tokens, token_middlew
 
 
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
-def test_extra_token_middleware_accepts_the_scheme_in_any_case(client, tokens, extra_token_middleware, scheme):
+def test_extra_token_middleware_accepts_the_scheme_in_any_case(
+    client, tokens, extra_token_middleware, scheme
+):
     assert get(client, "/access-token/", f"{scheme} {VALID}").status_code == 200
 
 
