@@ -1,6 +1,7 @@
 """Refresh token policy shared by the validator, the views and ``cleartokens``.
 
-How long a refresh token lives (``REFRESH_TOKEN_EXPIRE_SECONDS``), revoking an access token together with
+How long a refresh token lives (``REFRESH_TOKEN_EXPIRE_SECONDS``) and may be replayed after rotation
+(``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``), revoking an access token together with
 the refresh token issued beside it, and revoking a whole token family when reuse protection catches a
 replay.
 """
@@ -33,6 +34,17 @@ def refresh_token_lifetime():
     if lifetime < timedelta(0):
         raise ImproperlyConfigured("REFRESH_TOKEN_EXPIRE_SECONDS must not be negative")
     return lifetime
+
+
+def refresh_token_grace_period():
+    """``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` as a timedelta; ImproperlyConfigured when not seconds >= 0."""
+    try:
+        grace_period = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+    except (TypeError, OverflowError) as exc:
+        raise ImproperlyConfigured("REFRESH_TOKEN_GRACE_PERIOD_SECONDS must be in seconds") from exc
+    if grace_period < timedelta(0):
+        raise ImproperlyConfigured("REFRESH_TOKEN_GRACE_PERIOD_SECONDS must not be negative")
+    return grace_period
 
 
 def is_past_lifetime(refresh_token):

@@ -515,11 +515,12 @@ def get_refresh_token_admin_class():
 def clear_expired():
     """Delete expired tokens and grants (what ``manage.py cleartokens`` runs).
 
-    Refresh tokens go only when ``REFRESH_TOKEN_EXPIRE_SECONDS`` is set: those revoked, or
-    whose access token expired, longer ago than that, and (backported fix of upstream #746)
-    those left without access token and created longer ago than that. Then access tokens that
-    expired and have no refresh token, ID tokens that expired and have no access token, expired
-    grants. Tables are walked in committed batches: see ``oauth2_provider._cleartokens``.
+    Refresh tokens without an access token; revoked ones once ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``
+    is over (with ``REFRESH_TOKEN_REUSE_PROTECTION``, once ``REFRESH_TOKEN_EXPIRE_SECONDS`` is); live
+    ones whose access token expired longer ago than ``REFRESH_TOKEN_EXPIRE_SECONDS`` (upstream #746).
+    Then access tokens that expired and have no refresh token, ID tokens that expired and have no
+    access token, expired grants. Tables are walked in committed batches: see
+    ``oauth2_provider._cleartokens``.
     """
     steps = clear_expired_steps(
         get_access_token_model(), get_refresh_token_model(), get_id_token_model(), get_grant_model()

@@ -32,7 +32,7 @@ from oauthlib.openid import RequestValidator
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
 from ._lookups import access_token_with_value, application_with_client_id
-from ._refresh_tokens import is_past_lifetime, revoke_access_token, revoke_family
+from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token, revoke_family
 from ._request_values import (
     audience_client_ids,
     decode_basic_credentials,
@@ -607,7 +607,7 @@ class OAuth2Validator(RequestValidator):
         revoked on purpose, never used to refresh (upstream #1816, RFC 7009 section 2.1), nor one whose
         replacement was refreshed in turn, further back in the family (upstream #1617).
         """
-        grace_start = timezone.now() - timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+        grace_start = timezone.now() - refresh_token_grace_period()
         if revoked_refresh_token.revoked <= grace_start:
             return False
         return AccessToken.objects.filter(source_refresh_token_id=revoked_refresh_token.pk).exists()

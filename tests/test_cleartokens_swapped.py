@@ -35,11 +35,11 @@ owner, make, scenario, delete_receivers = cases.owner, cases.make, cases.scenari
 test_with_refresh_lifetime_exactly_the_expected_rows_go = (
     cases.test_with_refresh_lifetime_exactly_the_expected_rows_go
 )
-test_without_refresh_lifetime_no_refresh_token_goes = (
-    cases.test_without_refresh_lifetime_no_refresh_token_goes
+test_without_refresh_lifetime_only_revoked_and_stranded_refresh_tokens_go = (
+    cases.test_without_refresh_lifetime_only_revoked_and_stranded_refresh_tokens_go
 )
-test_same_rows_as_dot_301_except_the_stranded_refresh_tokens = (
-    cases.test_same_rows_as_dot_301_except_the_stranded_refresh_tokens
+test_same_rows_as_dot_301_except_the_refresh_tokens_341_deletes = (
+    cases.test_same_rows_as_dot_301_except_the_refresh_tokens_341_deletes
 )
 test_each_delete_removes_at_most_a_batch_and_nothing_counts_the_table = (
     cases.test_each_delete_removes_at_most_a_batch_and_nothing_counts_the_table
