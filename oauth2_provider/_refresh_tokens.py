@@ -37,9 +37,10 @@ def refresh_token_lifetime():
 
 
 def refresh_token_grace_period():
-    """``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` as a timedelta; ImproperlyConfigured when not seconds >= 0."""
+    """``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` as a timedelta (unset or 0: none); ImproperlyConfigured when
+    not a number of seconds >= 0."""
     try:
-        grace_period = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+        grace_period = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS or 0)
     except (TypeError, OverflowError) as exc:
         raise ImproperlyConfigured("REFRESH_TOKEN_GRACE_PERIOD_SECONDS must be in seconds") from exc
     if grace_period < timedelta(0):

@@ -270,6 +270,14 @@ def test_reuse_protection_keeps_revoked_refresh_tokens_for_the_lifetime(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("grace_period", [None, 0])
+def test_without_a_grace_period_revoked_refresh_tokens_go_at_once(settings, scenario, grace_period):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_GRACE_PERIOD_SECONDS": grace_period}
+    clear_expired()
+    assert not surviving(scenario) & REVOKED
+
+
+@pytest.mark.django_db
 def test_revoked_refresh_tokens_go_once_the_grace_period_is_over(settings, scenario):
     settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 30 * 60}
     clear_expired()
