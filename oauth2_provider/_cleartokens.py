@@ -12,11 +12,10 @@ are deleted first (recursively), then the batch itself. Where that would skip so
 does (``pre_delete``/``post_delete`` receivers, ``PROTECT`` and other ``on_delete`` handlers, generic
 relations, multi-table inheritance), the batch is deleted through the ORM instead, receivers included.
 
-Which rows go is upstream 3.4.1's choice, which fixed DOT 3.0.1's (upstream #746, PR #1787): refresh
-tokens left without an access token are deleted, as nothing can use them; revoked ones once the grace
-period is over, or with ``REFRESH_TOKEN_REUSE_PROTECTION`` (which needs them to recognise a replay) once
-the refresh token lifetime is; live ones once that lifetime has passed since their access token expired.
-DOT 3.0.1 deleted refresh tokens only with a lifetime set, and never one without an access token.
+Which rows go is upstream 3.4.1's choice (upstream #746): refresh tokens left without an access token,
+as nothing can use them; revoked ones once the grace period is over, or with
+``REFRESH_TOKEN_REUSE_PROTECTION`` (which needs them to recognise a replay) once the refresh token
+lifetime is; live ones once that lifetime has passed since their access token expired.
 """
 
 import logging

@@ -75,8 +75,8 @@ def bearer_token(header):
 
     Read as oauthlib reads it: the scheme is case-insensitive (RFC 7235 section 2.1) and exact, so
     "BearerX t" is another scheme; exactly one token follows, as a token68 has no whitespace (RFC 6750
-    section 2.1), so "Bearer t extra" is malformed. DOT 3.0.1 took any header starting with "Bearer" and
-    its second word, so the middlewares disagreed with the views on what the token was (upstream 3.4.1).
+    section 2.1), so "Bearer t extra" is malformed. The middlewares and the views must agree on what the
+    token is (upstream #1732).
     """
     words = header.split(maxsplit=2)
     if len(words) != 2 or words[0].lower() != "bearer":

@@ -571,8 +571,8 @@ class OAuth2Validator(RequestValidator):
         ``_within_grace_period``), and with ``REFRESH_TOKEN_REUSE_PROTECTION`` its replay revokes its whole
         family: the server cannot tell the legitimate client from the thief, so both lose their tokens.
         A live one is refused once its access token is gone or ``REFRESH_TOKEN_EXPIRE_SECONDS`` have
-        passed since that access token expired (upstream #746): the lifetime used to be enforced only by
-        ``cleartokens`` deleting the row.
+        passed since that access token expired (upstream #746), whether or not ``cleartokens`` has deleted
+        the row yet.
         """
         if not is_lookup_safe(refresh_token):
             return False

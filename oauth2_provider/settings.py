@@ -228,7 +228,7 @@ class OAuth2ProviderSettings:
         if attr in self.user_settings:
             return self.user_settings[attr]
         # With OIDC on and no explicit server class, the OIDC server class is the default: the project's
-        # OIDC_SERVER_CLASS if it sets one (3.0.1 took the default's, upstream 3.4.1 fixed it).
+        # OIDC_SERVER_CLASS if it sets one (upstream #1603).
         if attr == "OAUTH2_SERVER_CLASS" and self.OIDC_ENABLED:
             return self._raw_value("OIDC_SERVER_CLASS")
         return self.defaults[attr]

@@ -70,7 +70,7 @@ class AllowedURIValidator(URIValidator):
             # Upstream compatibility: capitalised differently from the other messages, as in DOT 3.0.1.
             raise self._error(value, "invalid_scheme", "%(name)s URI Validation error. %(cause)s: %(value)s")
         # The delimiters count, not only what follows them: urlsplit gives "https://x/cb#" an empty
-        # fragment, and "https://x?" an empty query, as if they had none (upstream 3.4.1).
+        # fragment, and "https://x?" an empty query, as if they had none.
         before_fragment, has_fragment, _ = value.partition("#")
         refused = (
             ("?" in before_fragment and not self.allow_query, "query string not allowed"),

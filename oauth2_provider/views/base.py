@@ -241,7 +241,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
         requests.
 
         With ``prompt=login`` the login page is the answer, and the prompt is taken out of the URL it
-        returns to: logging in has satisfied it (3.0.1 asked for a second login there).
+        returns to: logging in has satisfied it, and the user must not be asked a second time.
         """
         prompt = _prompt(self.request)
         if "none" not in prompt:

@@ -22,8 +22,8 @@ def _access_token(request, permission_name):
 
     Another authentication class may have put something else in ``request.auth``: that request has no
     token, so it is refused (a 403), and the warning tells the operator which authentication class the
-    permission needs. It used to raise AssertionError, a server error, which also broke permissions
-    composed with ``|`` (upstream #1169).
+    permission needs. Refusing rather than raising lets the permission be composed with ``|`` (upstream
+    #1169).
     """
     token = request.auth
     if not token:
