@@ -1,15 +1,13 @@
 """Refresh token policy shared by the validator, the views and ``cleartokens``.
 
 How long a refresh token lives (``REFRESH_TOKEN_EXPIRE_SECONDS``) and may be replayed after rotation
-(``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``), revoking an access token together with
-the refresh token issued beside it, and revoking a whole token family when reuse protection catches a
-replay.
+(``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``), and revoking an access token together with the refresh token
+issued beside it. Revoking a whole token family is ``AbstractRefreshToken._revoke_family``.
 """
 
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from .settings import oauth2_settings
@@ -74,40 +72,3 @@ def revoke_access_token(access_token, refresh_token_model):
         access_token.revoke()
     else:
         refresh_token.revoke()
-
-
-def _revokes_as_shipped(model, base):
-    return model.revoke is base.revoke
-
-
-def revoke_family(refresh_token_model, access_token_model, family):
-    """Revoke every live refresh token of ``family`` and delete the family's access tokens.
-
-    Set-based, in a number of statements that does not grow with the family: a rotating client adds a row
-    on every refresh, and a client replaying its stale token on a retry timer would otherwise pay one
-    locked read and write per token it was ever issued (upstream #1809). The result is what ``revoke()``
-    on each member gives, so a model whose ``revoke()`` does more is still revoked row by row. So is a
-    family in which two live members share a token value, which one shared ``revoked`` timestamp cannot
-    cover under the ``(token, revoked)`` uniqueness.
-    """
-    # Imported here: models imports this module (through _cleartokens).
-    from .models import AbstractAccessToken, AbstractRefreshToken
-
-    members = refresh_token_model.objects.filter(token_family=family)
-    as_shipped = _revokes_as_shipped(refresh_token_model, AbstractRefreshToken) and _revokes_as_shipped(
-        access_token_model, AbstractAccessToken
-    )
-    if as_shipped:
-        try:
-            with transaction.atomic(using=router.db_for_write(access_token_model)):
-                now = timezone.now()
-                # update() bypasses auto_now: ``updated`` is set here as save() would.
-                members.filter(revoked__isnull=True).update(revoked=now, updated=now)
-                # Deleting is what revoking an access token does; its refresh token's link is cleared by
-                # the SET_NULL foreign key.
-                access_token_model.objects.filter(pk__in=members.values("access_token_id")).delete()
-            return
-        except IntegrityError:
-            pass
-    for member in members:
-        member.revoke()

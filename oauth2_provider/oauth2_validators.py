@@ -32,7 +32,7 @@ from oauthlib.openid import RequestValidator
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
 from ._lookups import access_token_with_value, application_with_client_id
-from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token, revoke_family
+from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token
 from ._request_values import (
     audience_client_ids,
     decode_basic_credentials,
@@ -587,7 +587,7 @@ class OAuth2Validator(RequestValidator):
             return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
-                revoke_family(RefreshToken, AccessToken, found.token_family)
+                RefreshToken._revoke_family(found.token_family)
             return False
         if found.revoked is None and is_past_lifetime(found):
             return False
