@@ -7,10 +7,10 @@ from collections import Counter
 from importlib import metadata
 
 from compat import ratchet, sdist
-from compat.run import COMPAT_DIR, IsolationError, prepare, run_pytest
+from compat.deviations import BASELINE_RELEASE
+from compat.run import COMPAT_DIR, REPO_ROOT, IsolationError, prepare, run_pytest
 
 
-BASELINE_RELEASE = "3.0.1"
 UPSTREAM_DIR = COMPAT_DIR / "_upstream"
 # Modules upstream's test files import beyond Django and pytest (all in our `test` extra).
 REQUIRED_MODULES = ("pytest_django", "pytest_mock", "rest_framework")
@@ -36,9 +36,9 @@ def _arguments(argv):
         "--release", default=BASELINE_RELEASE, type=_release, help="upstream release whose tests to run"
     )
     parser.add_argument(
-        "--prune-known-failures",
+        "--prune-classification",
         action="store_true",
-        help="rewrite known_failures_<release>.txt without the entries that pass now",
+        help="rewrite classification_<release>.txt without the entries that pass now or match no test",
     )
     return parser.parse_known_args(argv)
 
@@ -73,10 +73,13 @@ def summary_line(release, result):
         f"failed {counts['failed']}, xfailed {counts['xfailed']}, errors {counts['error']}, "
         f"deselected {result.deselected}"
     )
-    # Shown only when present: the baseline has neither (its xfails are strict and nothing is skipped).
+    # Shown only when present: the baseline has none of these (its xfails are strict, nothing is skipped,
+    # and its tests use no subtests).
     for outcome in ("skipped", "xpassed"):
         if counts[outcome]:
             line += f", {outcome} {counts[outcome]}"
+    if result.subtests:
+        line += f"; of these, {result.subtests} subtests counted one by one"
     return line
 
 
@@ -102,19 +105,20 @@ def _report_unimportable_modules(outcomes, known):
         print(f"  {module} ({listed[module]})")
 
 
-def _report_verdict(verdict, known_path):
+def _report_verdict(verdict, known, known_path):
     if verdict.still_failing:
-        # "fixture: why" tags are counted under "fixture".
-        by_kind = Counter()
-        for tag, count in verdict.still_failing.items():
-            by_kind[tag.split(":")[0]] += count
         print(
-            "known failures still failing: "
-            + ", ".join(f"{kind}: {n}" for kind, n in sorted(by_kind.items()))
+            "classified failures still failing: "
+            + ", ".join(f"{kind}: {n}" for kind, n in sorted(verdict.still_failing.items()))
         )
+    missing_fixes = sorted(entry for entry, tag in known.items() if ratchet.class_of(tag) == "FIX")
+    if missing_fixes:
+        print(f"FIXES WE STILL LACK ({len(missing_fixes)} FIX entries of {known_path.name}):")
+        for nodeid in missing_fixes:
+            print(f"  {nodeid}  # {known[nodeid]}")
     sections = (
         (verdict.new_failures, f"NEW failures or errors, not in {known_path.name}"),
-        (verdict.now_passing, f"PASSING NOW, remove from {known_path.name} (--prune-known-failures)"),
+        (verdict.now_passing, f"PASSING NOW, remove from {known_path.name} (--prune-classification)"),
         (verdict.unknown, f"entries of {known_path.name} that match no upstream test"),
     )
     for nodeids, title in sections:
@@ -127,16 +131,16 @@ def _report_verdict(verdict, known_path):
 def _judge(options, pytest_args, result):
     """Report on the run, apply the ratchet (pruning first if asked) and return the exit code."""
     baseline = options.release == BASELINE_RELEASE
-    known_path = COMPAT_DIR / f"known_failures_{options.release}.txt"
-    known = ratchet.load(known_path)
+    known_path = COMPAT_DIR / f"classification_{options.release}.txt"
+    known = ratchet.load(known_path, repo_root=REPO_ROOT)
     verdict = ratchet.evaluate(known, result.outcomes, full_run=not pytest_args)
-    if options.prune_known_failures and (verdict.now_passing or verdict.unknown):
+    if options.prune_classification and (verdict.now_passing or verdict.unknown):
         known = ratchet.pruned(known, verdict)
         ratchet.write(known_path, known)
         print(f"removed {len(verdict.now_passing) + len(verdict.unknown)} entries from {known_path}")
         verdict = ratchet.evaluate(known, result.outcomes, full_run=not pytest_args)
     _report_unimportable_modules(result.outcomes, known)
-    _report_verdict(verdict, known_path)
+    _report_verdict(verdict, known, known_path)
     # Only a full run of the baseline release can tell that a deviation entry names no test.
     stale_selection = _stale_selection(result) if baseline and not pytest_args else []
     for nodeid in stale_selection:
@@ -160,7 +164,7 @@ def main(argv=None):
     sdist_path = sdist.fetch(options.release, UPSTREAM_DIR)
     run_dir = prepare(sdist_path, options.release, UPSTREAM_DIR)
     try:
-        result = run_pytest(run_dir, pytest_args)
+        result = run_pytest(run_dir, pytest_args, options.release)
     except IsolationError as exc:
         print(f"upstream run rejected: {exc}")
         return 2

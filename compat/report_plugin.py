@@ -1,8 +1,9 @@
 """pytest plugin for the upstream run; the harness copies it into the run folder and loads it with ``-p``.
 
 It applies compat/deviations.py (handed over as JSON in ``DOT_COMPAT_SELECTION``: strict xfails and
-deselections) and writes every outcome, the counts and the import paths actually used to the JSON file named
-by ``DOT_COMPAT_REPORT``. It cannot import the compat package: the repository is deliberately not on sys.path.
+deselections) and writes every outcome (each subtest's too, under its test's node id and its description),
+the counts and the import paths actually used to the JSON file named by ``DOT_COMPAT_REPORT``. It cannot
+import the compat package: the repository is deliberately not on sys.path.
 """
 
 import json
@@ -21,6 +22,7 @@ class OutcomeRecorder:
         self.collected = 0
         self.deselected = 0
         self.outcomes = {}
+        self.subtests = set()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config, items):
@@ -50,8 +52,19 @@ class OutcomeRecorder:
 
     def pytest_runtest_logreport(self, report):
         outcome = _outcome_of(report)
-        if outcome is not None:
+        if outcome is None:
+            return
+        context = getattr(report, "context", None)
+        if context is None:
             self.outcomes[report.nodeid] = outcome
+            return
+        # A subtest (unittest's subTest, pytest's subtests fixture) reports on its own, before its test's
+        # own report: each is an outcome of its own, or a test whose subtests fail would count as passed.
+        nodeid = f"{report.nodeid} {_subtest_description(context)}"
+        self.subtests.add(nodeid)
+        # One subtest context can report several times (in a loop): any failure sticks.
+        if self.outcomes.get(nodeid) not in FAILING:
+            self.outcomes[nodeid] = outcome
 
     def pytest_sessionfinish(self, session):
         import oauth2_provider
@@ -61,6 +74,7 @@ class OutcomeRecorder:
             "collected": self.collected,
             "deselected": self.deselected,
             "outcomes": self.outcomes,
+            "subtests": len(self.subtests),
             "unmatched_selection": sorted((set(self.xfail) | set(self.deselect)) - self.matched),
             "oauth2_provider_file": oauth2_provider.__file__,
             "oauth2_provider_version": oauth2_provider.__version__,
@@ -68,6 +82,19 @@ class OutcomeRecorder:
             "sys_path": sys.path,
         }
         Path(os.environ["DOT_COMPAT_REPORT"]).write_text(json.dumps(report, indent=1))
+
+
+FAILING = frozenset({"failed", "error"})
+
+
+def _subtest_description(context):
+    """``[msg] (k=v, ...)``: what tells a subtest apart from the others of its test."""
+    parts = []
+    if context.msg is not None:
+        parts.append(f"[{context.msg}]")
+    if context.kwargs:
+        parts.append("(" + ", ".join(f"{key}={value}" for key, value in context.kwargs.items()) + ")")
+    return " ".join(parts) or "(subtest)"
 
 
 def _outcome_of(report):

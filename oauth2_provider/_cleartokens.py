@@ -12,21 +12,20 @@ are deleted first (recursively), then the batch itself. Where that would skip so
 does (``pre_delete``/``post_delete`` receivers, ``PROTECT`` and other ``on_delete`` handlers, generic
 relations, multi-table inheritance), the batch is deleted through the ORM instead, receivers included.
 
-Which rows go is DOT 3.0.1's choice, plus one backported fix (upstream #746): a refresh token whose
-access token is already gone, and which is not revoked, used never to expire, because the expiry test
-looked at its access token's ``expires``. When ``REFRESH_TOKEN_EXPIRE_SECONDS`` is set, such a token is
-deleted once its own ``created`` is older than that lifetime.
+Which rows go is upstream 3.4.1's choice (upstream #746): refresh tokens left without an access token,
+as nothing can use them; revoked ones once the grace period is over, or with
+``REFRESH_TOKEN_REUSE_PROTECTION`` (which needs them to recognise a replay) once the refresh token
+lifetime is; live ones once that lifetime has passed since their access token expired.
 """
 
 import logging
-from datetime import timedelta
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import signals
 from django.utils import timezone
 
 from ._batching import KeysetWalk, batching_setting
+from ._refresh_tokens import refresh_token_grace_period, refresh_token_lifetime
 from .settings import oauth2_settings
 
 
@@ -35,18 +34,9 @@ logger = logging.getLogger("oauth2_provider._cleartokens")
 
 
 def refresh_token_cutoff(now):
-    """``now`` minus ``REFRESH_TOKEN_EXPIRE_SECONDS`` (seconds or a timedelta), or None when unset."""
-    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
-    if not lifetime:
-        return None
-    if not isinstance(lifetime, timedelta):
-        try:
-            lifetime = timedelta(seconds=lifetime)
-        except TypeError as exc:
-            raise ImproperlyConfigured(
-                "REFRESH_TOKEN_EXPIRE_SECONDS must be either a timedelta or seconds"
-            ) from exc
-    return now - lifetime
+    """``now`` minus ``REFRESH_TOKEN_EXPIRE_SECONDS``, or None when refresh tokens never expire."""
+    lifetime = refresh_token_lifetime()
+    return None if lifetime is None else now - lifetime
 
 
 def clear_expired_steps(access_token_model, refresh_token_model, id_token_model, grant_model):
@@ -57,17 +47,30 @@ def clear_expired_steps(access_token_model, refresh_token_model, id_token_model,
     """
     now = timezone.now()
     cutoff = refresh_token_cutoff(now)
-    if cutoff:
+    revoked_cutoff = (
+        cutoff if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION else now - refresh_token_grace_period()
+    )
+    if revoked_cutoff:
         yield (
             "%s Revoked refresh tokens deleted",
-            delete_matching(refresh_token_model, models.Q(revoked__lt=cutoff)),
-        )
-        yield (
-            "%s Expired refresh tokens deleted",
-            delete_matching(refresh_token_model, expired_refresh_tokens(cutoff)),
+            delete_matching(refresh_token_model, models.Q(revoked__lte=revoked_cutoff)),
         )
     else:
-        yield "refresh_expire_at is %s. No refresh tokens deleted.", None
+        # Reuse protection without a lifetime: revoked refresh tokens are what recognises a replay.
+        yield "refresh_revoked_at is %s. No revoked refresh tokens deleted.", None
+    yield (
+        "%s Orphaned refresh tokens deleted",
+        delete_matching(refresh_token_model, models.Q(revoked__isnull=True, access_token__isnull=True)),
+    )
+    if cutoff:
+        yield (
+            "%s Expired refresh tokens deleted",
+            delete_matching(
+                refresh_token_model, models.Q(revoked__isnull=True, access_token__expires__lte=cutoff)
+            ),
+        )
+    else:
+        yield "refresh_expire_at is %s. No expired refresh tokens deleted.", None
     without_refresh_token = _reverse_query_name(refresh_token_model, "access_token") + "__isnull"
     yield (
         "%s Expired access tokens deleted",
@@ -79,16 +82,6 @@ def clear_expired_steps(access_token_model, refresh_token_model, id_token_model,
         delete_matching(id_token_model, models.Q(expires__lt=now, **{without_access_token: True})),
     )
     yield "%s Expired grant tokens deleted", delete_matching(grant_model, models.Q(expires__lt=now))
-
-
-def expired_refresh_tokens(cutoff):
-    """Refresh tokens whose access token expired before ``cutoff``, and the stranded ones of #746.
-
-    Stranded: no access token any more, not revoked (revoked ones keep until ``revoked`` is older than
-    the lifetime, for reuse detection), and created before ``cutoff``.
-    """
-    stranded = models.Q(access_token__isnull=True, revoked__isnull=True, created__lt=cutoff)
-    return models.Q(access_token__expires__lt=cutoff) | stranded
 
 
 def _reverse_query_name(model, field_name):

@@ -44,7 +44,7 @@ def is_lookup_safe(value):
 
 
 # Base64 hides nothing: the encoded credentials are as secret as the decoded ones.
-@sensitive_variables("encoded", "decoded", "client_secret")
+@sensitive_variables("encoded", "raw", "decoded", "client_secret")
 def decode_basic_credentials(encoded, encoding):
     """``(client_id, client_secret)`` from the base64 part of a Basic header, None when malformed.
 
@@ -52,11 +52,16 @@ def decode_basic_credentials(encoded, encoding):
     so the split happens on the first colon and each half is unquoted afterwards. Decoding is as lenient
     as base64.b64decode's default (characters outside the alphabet are dropped), as in DOT 3.0.1.
     """
+    # The exceptions are not logged: a UnicodeDecodeError quotes a byte of the credentials (upstream #1735).
     try:
-        decoded = base64.b64decode(encoded).decode(encoding)
-    except (ValueError, LookupError):  # binascii.Error and UnicodeDecodeError are ValueErrors
-        # The exception is not logged: a UnicodeDecodeError quotes a byte of the credentials (upstream #1735).
-        log.debug("Basic auth rejected: credentials not decodable as base64 %s", encoding)
+        raw = base64.b64decode(encoded)
+    except ValueError:  # binascii.Error
+        log.debug("Basic auth rejected: the credentials can't be decoded as base64")
+        return None
+    try:
+        decoded = raw.decode(encoding)
+    except (ValueError, LookupError):  # UnicodeDecodeError, or an unknown encoding
+        log.debug("Basic auth rejected: the credentials can't be decoded as unicode (%s)", encoding)
         return None
     client_id, colon, client_secret = decoded.partition(":")
     if not colon:

@@ -30,8 +30,8 @@ class OAuth2TokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # DOT 3.0.1's cheap gate; the backend then reads the header the way oauthlib does.
-        if _authorization(request).startswith("Bearer") and _is_anonymous(request):
+        # Only a well-formed bearer header is worth a lookup; the backend then reads it as oauthlib does.
+        if bearer_token(_authorization(request)) is not None and _is_anonymous(request):
             user = authenticate(request=request)
             if user is not None:
                 request.user = request._cached_user = user
@@ -60,7 +60,7 @@ class OAuth2ExtraTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _bearer_word(_authorization(request))
+        token = bearer_token(_authorization(request))
         if token is not None:
             access_token = access_token_with_value(token)
             if access_token is None:
@@ -70,13 +70,15 @@ class OAuth2ExtraTokenMiddleware:
         return self.get_response(request)
 
 
-def _bearer_word(header):
-    """The word after the scheme of a header starting with "Bearer", or None.
+def bearer_token(header):
+    """The token of an ``Authorization: Bearer <token>`` header, or None when it is not one.
 
-    The same reading as DOT 3.0.1's (any header starting with "Bearer", second word), except that a header
-    with nothing after the scheme means no token instead of an IndexError.
+    Read as oauthlib reads it: the scheme is case-insensitive (RFC 7235 section 2.1) and exact, so
+    "BearerX t" is another scheme; exactly one token follows, as a token68 has no whitespace (RFC 6750
+    section 2.1), so "Bearer t extra" is malformed. The middlewares and the views must agree on what the
+    token is (upstream #1732).
     """
-    if not header.startswith("Bearer"):
+    words = header.split(maxsplit=2)
+    if len(words) != 2 or words[0].lower() != "bearer":
         return None
-    words = header.split()
-    return words[1] if len(words) > 1 else None
+    return words[1]

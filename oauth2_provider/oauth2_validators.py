@@ -32,6 +32,7 @@ from oauthlib.openid import RequestValidator
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
 from ._lookups import access_token_with_value, application_with_client_id
+from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token
 from ._request_values import (
     audience_client_ids,
     decode_basic_credentials,
@@ -272,21 +273,24 @@ class OAuth2Validator(RequestValidator):
         return True
 
     def _load_application(self, client_id, request):
-        """The application of ``request``, or None when there is none or its ``is_usable(request)`` refuses.
+        """The usable application with ``client_id``, also put on ``request.client``; None if there is none.
 
-        An application already on ``request.client`` is the answer whatever ``client_id`` says (callers
-        that care compare the two); otherwise the application is looked up by ``client_id`` and put on
-        ``request.client`` if usable. A refused application found by the lookup leaves ``request.client``
-        None, while one that was already there stays on it.
+        An application already on ``request.client`` is reused only when it has this client id and is
+        still usable; otherwise it is dropped and the application is looked up. So a client loaded for one
+        client id never answers for another, and a refused one never stays on the request (upstream
+        PR #1252, 3.2.0): on None, ``request.client`` is None.
         """
         if not hasattr(request, "client"):
             # A programming error, not bad input: oauthlib requests always have the attribute.
             raise AssertionError('"request" instance has no "client" attribute')
-        if not isinstance(request.client, AbstractApplication):
-            # oauthlib copies every request parameter onto its request: a ``client`` parameter in the body
-            # or the query arrives here as a string (upstream #1252). Only an application counts as loaded.
-            request.client = None
-        application = request.client or application_with_client_id(client_id)
+        cached = request.client
+        # oauthlib copies every request parameter onto its request: a ``client`` parameter in the body or
+        # the query arrives here as a string (upstream #1252). Only an application counts as loaded.
+        if isinstance(cached, AbstractApplication) and cached.client_id == client_id:
+            application = cached
+        else:
+            application = application_with_client_id(client_id)
+        request.client = None
         if application is None:
             log.debug("Client rejected: no application with client id %r", client_id)
             return None
@@ -332,8 +336,12 @@ class OAuth2Validator(RequestValidator):
     # Authorization endpoint: redirect URIs, response types, scopes
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
-        # None when the application registered no URI at all: oauthlib then answers invalid_request.
-        return request.client.default_redirect_uri if request.client.redirect_uris else None
+        if not request.client.redirect_uris:
+            # An application without any (a client credentials one, say) in a flow that needs one. Raised
+            # here, not left to oauthlib, so the error carries no ``state``: there is nowhere to send it
+            # back to (upstream #958).
+            raise errors.MissingRedirectURIError()
+        return request.client.default_redirect_uri
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return request.client.redirect_uri_allowed(redirect_uri)
@@ -598,6 +606,9 @@ class OAuth2Validator(RequestValidator):
         A revoked refresh token is refused unless it is still within its grace period (see
         ``_within_grace_period``), and with ``REFRESH_TOKEN_REUSE_PROTECTION`` its replay revokes its whole
         family: the server cannot tell the legitimate client from the thief, so both lose their tokens.
+        A live one is refused once its access token is gone or ``REFRESH_TOKEN_EXPIRE_SECONDS`` have
+        passed since that access token expired (upstream #746), whether or not ``cleartokens`` has deleted
+        the row yet.
         """
         if not is_lookup_safe(refresh_token):
             return False
@@ -612,8 +623,9 @@ class OAuth2Validator(RequestValidator):
             return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
-                for member in RefreshToken.objects.filter(token_family=found.token_family):
-                    member.revoke()
+                RefreshToken._revoke_family(found.token_family)
+            return False
+        if found.revoked is None and is_past_lifetime(found):
             return False
         request.user = found.user
         request.refresh_token = found.token
@@ -631,7 +643,7 @@ class OAuth2Validator(RequestValidator):
         revoked on purpose, never used to refresh (upstream #1816, RFC 7009 section 2.1), nor one whose
         replacement was refreshed in turn, further back in the family (upstream #1617).
         """
-        grace_start = timezone.now() - timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+        grace_start = timezone.now() - refresh_token_grace_period()
         if revoked_refresh_token.revoked <= grace_start:
             return False
         return AccessToken.objects.filter(source_refresh_token_id=revoked_refresh_token.pk).exists()
@@ -656,7 +668,8 @@ class OAuth2Validator(RequestValidator):
 
         RFC 7009 section 2.1: a client revokes its own tokens only (upstream #727). A token of another
         client, like an unknown one, is left alone and the endpoint answers the same. The hint only says
-        which kind of token to look for first.
+        which kind of token to look for first. Revoking an access token revokes the refresh token issued
+        with it, as section 2.1 allows.
         """
         if not isinstance(request.client, AbstractApplication):
             return
@@ -667,7 +680,11 @@ class OAuth2Validator(RequestValidator):
             matches = find(token, request.client)
             if matches:
                 for match in matches:
-                    match.revoke()
+                    if isinstance(match, AccessToken):
+                        # Its refresh token goes too, or it could get a new access token at once.
+                        revoke_access_token(match, RefreshToken)
+                    else:
+                        match.revoke()
                 return
 
     def _access_tokens_with_value(self, token, application):
@@ -702,6 +719,14 @@ class OAuth2Validator(RequestValidator):
                 access_token = self._get_token_from_authentication_server(token, url, bearer, credentials)
         if access_token is None or not access_token.is_valid(scopes):
             self._set_oauth2_error_on_request(request, access_token, scopes)
+            return False
+        if access_token.application is not None and not access_token.application.is_usable(request):
+            # The application was disabled after issuing the token: its tokens stop working with it, as its
+            # requests for new ones already do (upstream #1260).
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": gettext("The access token is invalid."),
+            }
             return False
         # Django REST framework reads the token from request.access_token.
         request.access_token = access_token
@@ -829,15 +854,16 @@ class OAuth2Validator(RequestValidator):
     def get_id_token_dictionary(self, token, token_handler, request):
         """The claims added to oauthlib's (aud, iat, nonce, at_hash, c_hash), and the expiry time.
 
-        ``iss``, ``exp``, ``auth_time`` (the user's last login, left out if the user never logged in) and
-        a fresh ``jti``, on top of ``get_oidc_claims()``.
+        ``iss``, ``exp``, ``auth_time`` and a fresh ``jti``, on top of ``get_oidc_claims()``. ``auth_time``
+        is the user's last login; for a user who never logged in (authenticated by the password grant, or
+        created and authenticated by a custom backend), the authentication is happening now (upstream
+        3.4.1).
         """
         claims = self.get_oidc_claims(token, token_handler, request)
         expiration_time = timezone.now() + timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
         claims["iss"] = self.get_oidc_issuer_endpoint(request)
         claims["exp"] = _epoch_seconds(expiration_time)
-        if request.user.last_login is not None:
-            claims["auth_time"] = _epoch_seconds(request.user.last_login)
+        claims["auth_time"] = _epoch_seconds(request.user.last_login or timezone.now())
         claims["jti"] = str(uuid.uuid4())
         return claims, expiration_time
 

@@ -229,9 +229,10 @@ class OAuth2ProviderSettings:
     def _raw_value(self, attr):
         if attr in self.user_settings:
             return self.user_settings[attr]
-        # With OIDC on and no explicit server class, the OIDC-capable server is the default.
+        # With OIDC on and no explicit server class, the OIDC server class is the default: the project's
+        # OIDC_SERVER_CLASS if it sets one (upstream #1603).
         if attr == "OAUTH2_SERVER_CLASS" and self.OIDC_ENABLED:
-            return self.defaults["OIDC_SERVER_CLASS"]
+            return self._raw_value("OIDC_SERVER_CLASS")
         return self.defaults[attr]
 
     def _resolve_default_scopes(self):

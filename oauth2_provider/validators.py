@@ -33,10 +33,32 @@ class URIValidator(URLValidator):
     regex = re.compile(scheme_re + userinfo_re + host_re + port_re + path_re + r"\Z", re.IGNORECASE)
 
 
+# Schemes whose URIs always have an authority (WHATWG URL's "special" schemes): browsers read
+# "https:/host" as "https://host/", so such a URI without "//" would not name what is redirected to.
+_SCHEMES_WITH_AUTHORITY = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+
+
+def _private_use_uri_problem(value, parts):
+    """Why ``value`` (a private-use scheme, no authority) is no RFC 8252 section 7.1 redirect URI, or None.
+
+    A private-use scheme redirect has no authority and an absolute path, one slash after the scheme:
+    ``com.example.app:/oauth2redirect``. ``scheme:path`` and ``scheme:///path`` are other spellings that
+    exact matching (RFC 9700 section 2.1) would not tell apart from it, so they are refused.
+    """
+    after_scheme = value[len(parts.scheme) + 1 :]
+    if not after_scheme.startswith("/") or after_scheme.startswith("//"):
+        return "private-use URIs have one slash after the scheme"
+    if any(character.isspace() for character in value):
+        return "whitespace not allowed"
+    return None
+
+
 class AllowedURIValidator(URIValidator):
     """Validates a URI against allowed schemes, and whether it may carry a path, query or fragment.
 
-    ``name`` says what the URI is for ("redirect uri", "allowed origin") in the error message.
+    ``name`` says what the URI is for ("redirect uri", "allowed origin") in the error message. Where
+    paths are allowed, a private-use URI of RFC 8252 section 7.1 (``com.example.app:/callback``, no
+    authority) is accepted too.
     """
 
     def __init__(self, schemes, name, allow_path=False, allow_query=False, allow_fragments=False):
@@ -59,15 +81,23 @@ class AllowedURIValidator(URIValidator):
         if parts.scheme not in self.schemes:
             # Upstream compatibility: capitalised differently from the other messages, as in DOT 3.0.1.
             raise self._error(value, "invalid_scheme", "%(name)s URI Validation error. %(cause)s: %(value)s")
+        # The delimiters count, not only what follows them: urlsplit gives "https://x/cb#" an empty
+        # fragment, and "https://x?" an empty query, as if they had none.
+        before_fragment, has_fragment, _ = value.partition("#")
         refused = (
-            (parts.query and not self.allow_query, "query string not allowed"),
-            (parts.fragment and not self.allow_fragments, "fragment not allowed"),
+            ("?" in before_fragment and not self.allow_query, "query string not allowed"),
+            (has_fragment and not self.allow_fragments, "fragment not allowed"),
             (parts.path and not self.allow_path, "path not allowed"),
         )
         for is_refused, cause in refused:
             if is_refused:
                 raise self._error(value, cause)
 
+        if not parts.netloc and self.allow_path and parts.scheme not in _SCHEMES_WITH_AUTHORITY:
+            problem = _private_use_uri_problem(value, parts)
+            if problem is not None:
+                raise self._error(value, problem)
+            return
         try:
             super().__call__(value)
         except ValidationError as exc:

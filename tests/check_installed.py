@@ -18,8 +18,10 @@ settings.configure(
         "django.contrib.contenttypes",
         "django.contrib.sessions",
         "django.contrib.messages",
+        "django.contrib.staticfiles",
         "oauth2_provider",
     ],
+    STATIC_URL="/static/",
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     MIDDLEWARE=[
         "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +53,11 @@ checkout_package = Path(__file__).resolve().parent.parent / "oauth2_provider"
 if Path(oauth2_provider.__file__).resolve().parent == checkout_package:
     sys.exit(f"oauth2_provider was imported from the checkout ({oauth2_provider.__file__}), not the wheel")
 print(f"oauth2_provider {oauth2_provider.__version__} from {Path(oauth2_provider.__file__).parent}")
+from django.contrib.staticfiles import finders  # noqa: E402
+
+
+if finders.find("oauth2_provider/css/oauth2_provider.css") is None:
+    sys.exit("the wheel does not ship the pages' stylesheet, static/oauth2_provider/css/oauth2_provider.css")
 call_command("check", fail_level="WARNING")
 call_command("makemigrations", "oauth2_provider", check=True, dry_run=True)
 call_command("migrate", verbosity=0)

@@ -233,6 +233,12 @@ def refresh(client, app, refresh_token, **extra):
     return post_token(client, data, basic_auth(app.client_id, CLIENT_SECRET))
 
 
+def revoke(client, app, token, hint=None, secret=CLIENT_SECRET):
+    """POST ``token`` to the RFC 7009 revocation endpoint, authenticated as ``app``."""
+    data = {"token": token, **({"token_type_hint": hint} if hint else {})}
+    return client.post(reverse("oauth2_provider:revoke-token"), data, **basic_auth(app.client_id, secret))
+
+
 def password_grant(client, app, username="alice", password=OWNER_PASSWORD, **extra):
     data = {"grant_type": "password", "username": username, "password": password, **extra}
     return post_token(client, data, basic_auth(app.client_id, CLIENT_SECRET))

@@ -48,6 +48,7 @@ from tests.flow_helpers import (
     post_token,
     refresh,
     refresh_token_row,
+    revoke,
 )
 
 
@@ -79,12 +80,6 @@ def no_cached_oauthlib_core():
     for view_class in _view_classes():
         if "_oauthlib_core" in vars(view_class):
             del view_class._oauthlib_core
-
-
-def revoke(client, app, token, hint=None, secret=CLIENT_SECRET):
-    """POST ``token`` to the RFC 7009 revocation endpoint, authenticated as ``app``."""
-    data = {"token": token, **({"token_type_hint": hint} if hint else {})}
-    return client.post(reverse("oauth2_provider:revoke-token"), data, **basic_auth(app.client_id, secret))
 
 
 # Upstream #1252 (3.2.0): a `client` parameter in the request crashed client authentication

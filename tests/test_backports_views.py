@@ -224,19 +224,24 @@ def test_post_logout_redirect_uris_match_exactly_too():
     assert not application.post_logout_redirect_uri_allowed("https://client.example/bye;x")
 
 
+def never_matches(uri, reason):
+    return pytest.param(uri, f"Redirect URI {uri} can never match: {reason}.", id=reason)
+
+
 @pytest.mark.parametrize(
-    ("uri", "reason"),
+    ("uri", "message"),
     [
-        pytest.param("https://client.example/cb#", "it has a fragment", id="empty-fragment"),
-        pytest.param("https://user@client.example/cb", "it has credentials", id="userinfo"),
+        # The validator sees a bare "#" itself (upstream 3.4.1), before the matching rules would.
         pytest.param(
-            "https://client.example:99999/cb",
-            "its port is not a number from 0 to 65535",
-            id="port-out-of-range",
+            "https://client.example/cb#",
+            "redirect uri URI validation error. fragment not allowed: https://client.example/cb#",
+            id="empty-fragment",
         ),
+        never_matches("https://user@client.example/cb", "it has credentials"),
+        never_matches("https://client.example:99999/cb", "its port is not a number from 0 to 65535"),
     ],
 )
-def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri, reason):
+def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri, message):
     application = Application(
         name="never matches",
         client_type=Application.CLIENT_CONFIDENTIAL,
@@ -247,7 +252,7 @@ def test_a_redirect_uri_that_can_never_match_is_refused_at_registration(uri, rea
     with pytest.raises(ValidationError) as refused:
         application.clean()
 
-    assert refused.value.messages == [f"Redirect URI {uri} can never match: {reason}."]
+    assert refused.value.messages == [message]
 
 
 # --- 3.4.0 #1736: no cleartext token or code in str() or the admin ----------------------------------------

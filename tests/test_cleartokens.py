@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.db.models import signals
 from django.utils import timezone
@@ -34,7 +35,8 @@ LIFETIME = {"REFRESH_TOKEN_EXPIRE_SECONDS": 3600}
 
 KEPT, DELETED = "kept", "deleted"
 
-# name: (outcome with REFRESH_TOKEN_EXPIRE_SECONDS = 1 hour, outcome without it)
+# name: (outcome with REFRESH_TOKEN_EXPIRE_SECONDS = 1 hour, outcome without it); no grace period, no
+# reuse protection.
 EXPECTED = {
     "at-valid": (KEPT, KEPT),
     "at-expired": (DELETED, DELETED),
@@ -45,12 +47,12 @@ EXPECTED = {
     "at-expired-long-ago-with-rt": (DELETED, KEPT),
     "rt-of-long-expired-at": (DELETED, KEPT),
     "id-of-long-expired-at": (DELETED, KEPT),
-    "rt-revoked-long-ago": (DELETED, KEPT),
+    "rt-revoked-long-ago": (DELETED, DELETED),
     "at-refreshed-from-rt-revoked-long-ago": (KEPT, KEPT),
-    "rt-revoked-recently": (KEPT, KEPT),
-    "rt-revoked-recently-created-long-ago": (KEPT, KEPT),
-    "rt-stranded-created-long-ago": (DELETED, KEPT),  # upstream #746: 3.0.1 keeps it forever
-    "rt-stranded-created-recently": (KEPT, KEPT),
+    "rt-revoked-recently": (DELETED, DELETED),
+    "rt-revoked-recently-created-long-ago": (DELETED, DELETED),
+    "rt-stranded-created-long-ago": (DELETED, DELETED),
+    "rt-stranded-created-recently": (DELETED, DELETED),
     "id-expired-without-at": (DELETED, DELETED),
     "id-valid-without-at": (KEPT, KEPT),
     "id-expired-of-valid-at": (KEPT, KEPT),
@@ -63,8 +65,14 @@ EXPECTED = {
     "grant-valid": (KEPT, KEPT),
 }
 
-# The rows DOT 3.0.1 would keep and we delete: the backported fix of upstream #746.
-STRANDED_746 = {"rt-stranded-created-long-ago"}
+# The rows DOT 3.0.1 keeps and we delete, as upstream 3.4.1 does (upstream #746, PR #1787): refresh tokens
+# without an access token, and revoked ones past the grace period even without a lifetime.
+STRANDED = {"rt-stranded-created-long-ago", "rt-stranded-created-recently"}
+REVOKED = {"rt-revoked-long-ago", "rt-revoked-recently", "rt-revoked-recently-created-long-ago"}
+DELETED_SINCE_341 = {
+    "refresh-lifetime": STRANDED | {"rt-revoked-recently", "rt-revoked-recently-created-long-ago"},
+    "no-refresh-lifetime": STRANDED | REVOKED,
+}
 
 
 def in_(delta):
@@ -240,15 +248,53 @@ def test_with_refresh_lifetime_exactly_the_expected_rows_go(settings, scenario, 
 
 
 @pytest.mark.django_db
-def test_without_refresh_lifetime_no_refresh_token_goes(scenario):
+def test_without_refresh_lifetime_only_revoked_and_stranded_refresh_tokens_go(scenario):
     clear_expired()
     assert surviving(scenario) == expected_survivors(with_lifetime=False)
     assert dangling_references() == NO_DANGLING
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lifetime", "revoked_kept"),
+    [(LIFETIME, {"rt-revoked-recently", "rt-revoked-recently-created-long-ago"}), ({}, REVOKED)],
+    ids=["refresh-lifetime", "no-refresh-lifetime"],
+)
+def test_reuse_protection_keeps_revoked_refresh_tokens_for_the_lifetime(
+    settings, scenario, lifetime, revoked_kept
+):
+    """A replay is recognised by its revoked row: it must outlive the grace period, until the lifetime."""
+    settings.OAUTH2_PROVIDER = {**lifetime, "REFRESH_TOKEN_REUSE_PROTECTION": True}
+    clear_expired()
+    assert surviving(scenario) & REVOKED == revoked_kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("grace_period", [None, 0])
+def test_without_a_grace_period_revoked_refresh_tokens_go_at_once(settings, scenario, grace_period):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_GRACE_PERIOD_SECONDS": grace_period}
+    clear_expired()
+    assert not surviving(scenario) & REVOKED
+
+
+@pytest.mark.django_db
+def test_revoked_refresh_tokens_go_once_the_grace_period_is_over(settings, scenario):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 30 * 60}
+    clear_expired()
+    assert surviving(scenario) & REVOKED == {"rt-revoked-recently", "rt-revoked-recently-created-long-ago"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["half an hour", -1])
+def test_a_bad_grace_period_is_improperly_configured(settings, value):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_GRACE_PERIOD_SECONDS": value}
+    with pytest.raises(ImproperlyConfigured, match="^REFRESH_TOKEN_GRACE_PERIOD_SECONDS must"):
+        clear_expired()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("lifetime", [LIFETIME, {}], ids=["refresh-lifetime", "no-refresh-lifetime"])
-def test_same_rows_as_dot_301_except_the_stranded_refresh_tokens(settings, scenario, lifetime):
+def test_same_rows_as_dot_301_except_the_refresh_tokens_341_deletes(settings, scenario, lifetime):
     settings.OAUTH2_PROVIDER = lifetime
     with transaction.atomic():
         clear_expired_as_dot_301(timezone.now())
@@ -256,7 +302,7 @@ def test_same_rows_as_dot_301_except_the_stranded_refresh_tokens(settings, scena
         transaction.set_rollback(True)
     assert surviving(scenario) == set(scenario)
     clear_expired()
-    fixed = STRANDED_746 if lifetime else set()
+    fixed = DELETED_SINCE_341["refresh-lifetime" if lifetime else "no-refresh-lifetime"]
     assert surviving(scenario) == upstream - fixed
     assert fixed <= upstream
 
@@ -414,8 +460,9 @@ def test_logs_upstream_summary_lines_and_progress(settings, scenario, caplog, mo
     clear_expired()
     summary = [r.getMessage() for r in caplog.records if r.name == "oauth2_provider.models"]
     assert summary == [
-        "1 Revoked refresh tokens deleted",
-        "2 Expired refresh tokens deleted",
+        "3 Revoked refresh tokens deleted",
+        "2 Orphaned refresh tokens deleted",
+        "1 Expired refresh tokens deleted",
         "4 Expired access tokens deleted",
         "3 Expired ID tokens deleted",
         "1 Expired grant tokens deleted",
@@ -429,8 +476,8 @@ def test_without_refresh_lifetime_the_log_says_so(scenario, caplog):
     caplog.set_level("INFO")
     clear_expired()
     messages = [r.getMessage() for r in caplog.records if r.name == "oauth2_provider.models"]
-    assert messages[0] == "refresh_expire_at is None. No refresh tokens deleted."
-    assert len(messages) == 4
+    assert messages[2] == "refresh_expire_at is None. No expired refresh tokens deleted."
+    assert len(messages) == 6
 
 
 @pytest.mark.parametrize(

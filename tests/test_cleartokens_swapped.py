@@ -12,8 +12,11 @@ swapped models; the tests below add what only the test app has: a UUID primary k
 and a project's own models referencing access tokens.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, models
+from django.utils import timezone
 
 from oauth2_provider import _cleartokens
 from oauth2_provider.models import clear_expired
@@ -32,11 +35,11 @@ owner, make, scenario, delete_receivers = cases.owner, cases.make, cases.scenari
 test_with_refresh_lifetime_exactly_the_expected_rows_go = (
     cases.test_with_refresh_lifetime_exactly_the_expected_rows_go
 )
-test_without_refresh_lifetime_no_refresh_token_goes = (
-    cases.test_without_refresh_lifetime_no_refresh_token_goes
+test_without_refresh_lifetime_only_revoked_and_stranded_refresh_tokens_go = (
+    cases.test_without_refresh_lifetime_only_revoked_and_stranded_refresh_tokens_go
 )
-test_same_rows_as_dot_301_except_the_stranded_refresh_tokens = (
-    cases.test_same_rows_as_dot_301_except_the_stranded_refresh_tokens
+test_same_rows_as_dot_301_except_the_refresh_tokens_341_deletes = (
+    cases.test_same_rows_as_dot_301_except_the_refresh_tokens_341_deletes
 )
 test_each_delete_removes_at_most_a_batch_and_nothing_counts_the_table = (
     cases.test_each_delete_removes_at_most_a_batch_and_nothing_counts_the_table
@@ -100,3 +103,16 @@ def test_uuid_refresh_token_references_are_cleared_before_their_rows_go(settings
         (token.pk, None) for token in issued
     }
     connection.check_constraints()
+
+
+def test_revoking_a_refresh_token_revokes_an_access_token_whose_key_is_not_named_id(make):
+    """``RefreshToken.revoke()`` found the access token by ``id=``, which a swapped model may not have
+    (upstream #1593)."""
+    access_token = make.access_token("at-1593", timezone.now() + timedelta(hours=1))
+    refresh_token = make.refresh_token("rt-1593", access_token)
+
+    refresh_token.revoke()
+
+    assert not AccessToken.objects.filter(pk=access_token.pk).exists()
+    refresh_token.refresh_from_db()
+    assert refresh_token.revoked is not None and refresh_token.access_token is None

@@ -171,9 +171,43 @@ def test_basic_auth_with_an_unknown_request_encoding(validator, confidential_app
 
 
 def test_basic_auth_for_another_client_than_the_loaded_one(validator, confidential_app, public_app):
+    """The client loaded earlier (for the body's client_id) never stands in for the authenticated one."""
     credentials = f"conf-client:{quote_plus(SECRET)}".encode()
     request = oauthlib_request(headers=basic_header(credentials), client=public_app)
-    assert validator._authenticate_basic_auth(request) is False
+    assert validator._authenticate_basic_auth(request) is True
+    assert request.client == confidential_app
+
+
+def test_basic_auth_with_a_wrong_secret_drops_the_loaded_client(validator, confidential_app, public_app):
+    credentials = f"conf-client:{quote_plus(SECRET)}-wrong".encode()
+    request = oauthlib_request(headers=basic_header(credentials), client=public_app)
+    assert validator.authenticate_client(request) is False
+    assert request.client != public_app
+
+
+# Upstream 3.4.1: an application already on the request is reused only for its own client id, while usable.
+
+
+def test_a_loaded_application_does_not_answer_for_another_client_id(validator, confidential_app, public_app):
+    request = oauthlib_request(client=public_app)
+    assert validator.validate_client_id("conf-client", request) is True
+    assert request.client == confidential_app
+
+
+def test_a_loaded_application_that_became_unusable_is_dropped(validator, confidential_app, monkeypatch):
+    request = oauthlib_request(client=confidential_app)
+    monkeypatch.setattr(Application, "is_usable", lambda self, request: False)
+    assert validator.validate_client_id("conf-client", request) is False
+    assert request.client is None
+
+
+def test_a_loaded_application_is_reused_without_a_query(
+    validator, confidential_app, django_assert_num_queries
+):
+    request = oauthlib_request(client=confidential_app)
+    with django_assert_num_queries(0):
+        assert validator.validate_client_id("conf-client", request) is True
+    assert request.client is confidential_app
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", SECRET.upper(), SECRET + " "])
@@ -254,8 +288,11 @@ def test_unknown_response_types_are_refused(validator, confidential_app, respons
 
 
 def test_default_redirect_uri_without_registered_uris(validator, password_app):
-    request = oauthlib_request(client=password_app)
-    assert validator.get_default_redirect_uri("password-client", request) is None
+    """The flow cannot continue: oauthlib's invalid_request, without the request's state (upstream #958)."""
+    request = oauthlib_request(client=password_app, state="s-1")
+    with pytest.raises(errors.MissingRedirectURIError) as raised:
+        validator.get_default_redirect_uri("password-client", request)
+    assert raised.value.state is None
 
 
 # Authorization codes and PKCE
@@ -842,10 +879,13 @@ def test_id_token_for_a_client_without_algorithm(validator, user, settings):
 
 
 def test_id_token_for_a_user_who_never_logged_in(validator, oidc_app, user):
+    """``auth_time`` is required when the request asks for it (OpenID Connect Core 2): the authentication
+    is happening now (upstream 3.4.1)."""
     request = oauthlib_request(client=oidc_app, user=user, scopes=["openid"], nonce="n-1")
+    before = int(time.time())
     serialized = validator.finalize_id_token({"aud": "oidc-client"}, {}, None, request)
     claims = json.loads(jwt.JWT(key=oidc_app.jwk_key, jwt=serialized).claims)
-    assert "auth_time" not in claims
+    assert before <= claims["auth_time"] <= int(time.time())
     assert claims["nonce"] == "n-1" and claims["sub"] == str(user.pk)
     assert request.id_token == IDToken.objects.get(jti=claims["jti"])
 

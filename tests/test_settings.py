@@ -319,6 +319,16 @@ def test_oidc_switches_the_default_server_class(make_settings):
     assert conf.OAUTH2_SERVER_CLASS is import_string("oauthlib.openid.Server")
 
 
+class ProjectOIDCServer:
+    """A project's OpenID Connect server class (OIDC_SERVER_CLASS)."""
+
+
+def test_oidc_uses_the_projects_oidc_server_class(make_settings):
+    """Upstream 3.4.1: 3.0.1 took the default OIDC_SERVER_CLASS here, ignoring the project's."""
+    conf = make_settings(OIDC_ENABLED=True, OIDC_SERVER_CLASS=f"{__name__}.ProjectOIDCServer")
+    assert conf.OAUTH2_SERVER_CLASS is ProjectOIDCServer
+
+
 def test_explicit_server_class_wins_over_oidc_default(make_settings):
     conf = make_settings(OIDC_ENABLED=True, OAUTH2_SERVER_CLASS="oauthlib.oauth2.BackendApplicationServer")
     assert conf.OAUTH2_SERVER_CLASS is import_string("oauthlib.oauth2.BackendApplicationServer")

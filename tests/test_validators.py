@@ -184,3 +184,86 @@ def test_allowed_uri_validator_refuses_non_strings(redirect_uri_validator, value
     assert messages_of(redirect_uri_validator, value) == [
         f"redirect uri URI Validation error. invalid_scheme: {value}"
     ]
+
+
+# Upstream 3.4.1: a bare "#" or "?" is a fragment or query too, however empty
+
+
+@pytest.mark.parametrize(
+    ("uri", "cause"),
+    [
+        ("https://client.example#", "fragment not allowed"),
+        ("https://client.example?", "query string not allowed"),
+        ("https://client.example?#", "query string not allowed"),
+    ],
+)
+def test_a_bare_delimiter_counts_as_the_part_it_opens(origin_validator, uri, cause):
+    assert messages_of(origin_validator, uri) == [f"origin URI validation error. {cause}: {uri}"]
+
+
+def test_a_bare_fragment_delimiter_is_no_redirect_uri(redirect_uri_validator):
+    uri = "https://client.example/cb#"
+    assert messages_of(redirect_uri_validator, uri) == [
+        f"redirect uri URI validation error. fragment not allowed: {uri}"
+    ]
+
+
+@pytest.mark.parametrize("uri", ["https://client.example/cb%23", "https://client.example/cb%3F"])
+def test_escaped_delimiters_are_part_of_the_path(origin_validator, uri):
+    validate = AllowedURIValidator(["https"], "uri", allow_path=True)
+    assert messages_of(validate, uri) == []
+
+
+def test_a_question_mark_inside_the_fragment_opens_no_query():
+    validate = AllowedURIValidator(["https"], "uri", allow_fragments=True)
+    assert messages_of(validate, "https://client.example#a?b") == []
+
+
+# RFC 8252 section 7.1: private-use URI scheme redirects, "com.example.app:/oauth2redirect"
+
+
+@pytest.fixture
+def native_app_validator():
+    return AllowedURIValidator(["com.example.app"], "redirect uri", allow_path=True, allow_query=True)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "com.example.app:/oauth2redirect/example-provider",
+        "com.example.app:/",
+        "COM.EXAMPLE.APP:/oauth2redirect",
+        "com.example.app:/oauth2redirect?tab=1",
+        "com.example.app://oauth2redirect",
+    ],
+)
+def test_private_use_redirect_uris_are_accepted(native_app_validator, uri):
+    assert messages_of(native_app_validator, uri) == []
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "com.example.app:",
+        "com.example.app://",
+        "com.example.app:///oauth2redirect",
+        "com.example.app:oauth2redirect",
+        "com.example.app:/oauth2 redirect",
+        "com.example.app:/oauth2redirect#frag",
+        "com.other.app:/oauth2redirect",
+    ],
+)
+def test_other_spellings_of_private_use_uris_are_refused(native_app_validator, uri):
+    assert len(messages_of(native_app_validator, uri)) == 1
+
+
+@pytest.mark.parametrize("uri", ["https:/client.example", "http:/client.example/cb"])
+def test_web_schemes_still_need_a_host(uri):
+    validate = AllowedURIValidator(["https", "http"], "redirect uri", allow_path=True)
+    assert messages_of(validate, uri) == [f"redirect uri URI validation error. ['Enter a valid URL.']: {uri}"]
+
+
+def test_a_private_use_uri_is_no_origin():
+    validate = AllowedURIValidator(["com.example.app"], "origin")
+    uri = "com.example.app:/oauth2redirect"
+    assert messages_of(validate, uri) == [f"origin URI validation error. path not allowed: {uri}"]

@@ -30,6 +30,8 @@ def oidc_private_key(path):
 # Demo only: a fixed key is fine for a server that listens on 127.0.0.1 and holds no real data.
 SECRET_KEY = "demo-only-insecure-secret-key"
 DEBUG = True
+# The provider's pages take their stylesheet from static files (runserver serves them when DEBUG).
+STATIC_URL = "/static/"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",
     "oauth2_provider",
     "showcase",
 ]

@@ -56,6 +56,11 @@ def _without_query_parameter(url, name):
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
+def _prompt(request):
+    """The values of OpenID Connect's ``prompt``: a space-delimited list (Core 1.0 section 3.1.2.1)."""
+    return set(request.GET.get("prompt", "").split())
+
+
 # The LoginRequiredMixin below sends anonymous users to the login page; Django's
 # LoginRequiredMiddleware must not do it first (it knows nothing about prompt=none).
 @method_decorator(login_not_required, name="dispatch")
@@ -144,7 +149,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             # No application yet: the client itself may be what is wrong.
             return self.error_response(error, application=None)
 
-        if request.GET.get("prompt") == "login":
+        if "login" in _prompt(request):
             return self.handle_prompt_login()
 
         # oauthlib has validated the client_id: the application exists.
@@ -158,7 +163,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             credentials["ui_locales"] = " ".join(credentials["ui_locales"])
 
         if not self._consent_not_needed(application, scopes):
-            if request.GET.get("prompt") == "none":
+            if "none" in _prompt(request):
                 return self._consent_required(application, credentials)
             return self.render_to_response(self.get_context_data(**kwargs))
         try:
@@ -231,10 +236,16 @@ class AuthorizationView(BaseAuthorizationView, FormView):
         error goes back to the client's redirect URI, with the request's ``state``. The request is
         validated first, like any other (backported fix of upstream #1719), so that the error only goes
         to a redirect URI registered for the client. An invalid request gets the error oauthlib found
-        instead, shown to the user if the client or its redirect URI is what is wrong.
+        instead, shown to the user if the client or its redirect URI is what is wrong; so is ``none``
+        combined with another value, which oauthlib refuses with ``invalid_request`` for OpenID Connect
+        requests.
+
+        With ``prompt=login`` the login page is the answer, and the prompt is taken out of the URL it
+        returns to: logging in has satisfied it, and the user must not be asked a second time.
         """
-        if self.request.GET.get("prompt") != "none":
-            return super().handle_no_permission()
+        prompt = _prompt(self.request)
+        if "none" not in prompt:
+            return self.handle_prompt_login() if "login" in prompt else super().handle_no_permission()
         try:
             _scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:

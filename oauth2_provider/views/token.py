@@ -5,6 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import DeleteView, ListView
 
+from .._refresh_tokens import revoke_access_token
 from ..models import get_access_token_model, get_refresh_token_model
 from ._objects import PrimaryKeyObjectMixin
 
@@ -38,17 +39,7 @@ class AuthorizedTokenDeleteView(LoginRequiredMixin, PrimaryKeyObjectMixin, Delet
         """Revoke the access token together with the refresh token issued beside it.
 
         Deleting the access token alone left that refresh token usable, so the application could get
-        a new access token right away (backported fix of upstream #1510). Revoking the refresh token
-        revokes its access token too. It is looked up from its own model: a swapped refresh token model
-        may name the reverse accessor differently. One revoked already would not revoke the access token
-        (``revoke()`` does nothing the second time), so then the access token is revoked on its own.
+        a new access token right away (backported fix of upstream #1510).
         """
-        access_token = self.object
-        refresh_token = (
-            get_refresh_token_model().objects.filter(access_token=access_token, revoked__isnull=True).first()
-        )
-        if refresh_token is None:
-            access_token.revoke()
-        else:
-            refresh_token.revoke()
+        revoke_access_token(self.object, get_refresh_token_model())
         return HttpResponseRedirect(self.get_success_url())

@@ -2,8 +2,8 @@
 
 They differ from the defaults where the set-based deletes of ``cleartokens`` could go wrong: their
 own table names, other reverse names on the relations between tokens, a UUID primary key on the
-refresh token (so references to it are UUIDs), and two project models referencing access tokens,
-one with ``CASCADE`` and one with ``SET_NULL``.
+refresh token (so references to it are UUIDs), an access token primary key named ``token_id``, and
+two project models referencing access tokens, one with ``CASCADE`` and one with ``SET_NULL``.
 """
 
 import uuid
@@ -20,6 +20,9 @@ class IdentityToken(AbstractIDToken):
 
 
 class Token(AbstractAccessToken):
+    # A primary key not named "id" (upstream #1593).
+    id = None
+    token_id = models.BigAutoField(primary_key=True)
     # The relations between tokens, under other reverse names than the package's.
     source_refresh_token = models.OneToOneField(
         to=oauth2_settings.REFRESH_TOKEN_MODEL,

@@ -18,19 +18,23 @@ log = logging.getLogger("oauth2_provider")
 
 
 def _access_token(request, permission_name):
-    """The request's OAuth2 access token, None without credentials.
+    """The request's OAuth2 access token; None without credentials or with credentials of another kind.
 
-    Raises AssertionError when another authentication class put something else in ``request.auth``: the
-    view is misconfigured, and refusing every request would hide that.
+    Another authentication class may have put something else in ``request.auth``: that request has no
+    token, so it is refused (a 403), and the warning tells the operator which authentication class the
+    permission needs. Refusing rather than raising lets the permission be composed with ``|`` (upstream
+    #1169).
     """
     token = request.auth
     if not token:
         return None
     if not hasattr(token, "scope"):
-        raise AssertionError(
-            f"{permission_name} requires the `oauth2_provider.rest_framework.OAuth2Authentication`"
-            " authentication class to be used."
+        log.warning(
+            "%s requires the `oauth2_provider.contrib.rest_framework.OAuth2Authentication` "
+            "authentication class to be used.",
+            permission_name,
         )
+        return None
     return token
 
 

@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Token",
             fields=[
-                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("token_id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("token", models.TextField()),
                 (
                     "token_checksum",
