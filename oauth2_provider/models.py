@@ -37,7 +37,7 @@ class ClientSecretField(models.CharField):
     """Stores the client secret through Django's password hashers, unless the application opts out."""
 
     # A traceback through here must not show the cleartext secret in Django's error reports (#1512).
-    @sensitive_variables("secret")
+    @sensitive_variables("secret", "hashed")
     def pre_save(self, model_instance, add):
         if getattr(model_instance, "hash_client_secret", True):
             secret = getattr(model_instance, self.attname)
@@ -45,7 +45,8 @@ class ClientSecretField(models.CharField):
                 identify_hasher(secret)
             except ValueError:
                 # Not in a hasher's format yet: this is a plain secret, hash it now.
-                setattr(model_instance, self.attname, make_password(secret))
+                hashed = make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
+                setattr(model_instance, self.attname, hashed)
         return super().pre_save(model_instance, add)
 
 
