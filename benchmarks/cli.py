@@ -6,13 +6,14 @@ Without a scenario name, the options go to ``migration`` (migration 0012), the f
 
 import sys
 
-from . import api, cleartokens, migration
+from . import api, cleartokens, endpoints, migration
 
 
 SCENARIOS = {
     "migration": migration,
     "cleartokens": cleartokens,
     "api": api,
+    "endpoints": endpoints,
 }
 DEFAULT_SCENARIO = "migration"
 
