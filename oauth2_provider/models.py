@@ -411,8 +411,9 @@ class AbstractRefreshToken(models.Model):
     def revoke(self):
         """Mark this refresh token revoked (once) and revoke its access token."""
         access_token_model = get_access_token_model()
-        # The token models share one database (a system check enforces it).
-        with transaction.atomic(using=router.db_for_write(access_token_model)):
+        # The token models share one database (a system check enforces it). No savepoint: in a caller's
+        # transaction (the token endpoint's) a failure here fails it all, as in Django's deletion collector.
+        with transaction.atomic(using=router.db_for_write(access_token_model), savepoint=False):
             locked = list(
                 get_refresh_token_model().objects.select_for_update().filter(pk=self.pk, revoked__isnull=True)
             )

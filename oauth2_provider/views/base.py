@@ -13,7 +13,7 @@ from django.views.generic import FormView, View
 from oauthlib import oauth2
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired
 
-from .._lookups import access_token_with_value, application_with_client_id
+from .._lookups import application_with_client_id, issued_access_token, recording_issued_access_tokens
 from ..compat import login_not_required
 from ..exceptions import FatalClientError, OAuthToolkitError
 from ..forms import AllowForm
@@ -261,13 +261,14 @@ class TokenView(OAuthLibMixin, View):
 
     @method_decorator(sensitive_post_parameters(*_TOKEN_REQUEST_SECRETS))
     def post(self, request, *args, **kwargs):
-        url, headers, body, status = self.create_token_response(request)
+        with recording_issued_access_tokens() as issued:
+            url, headers, body, status = self.create_token_response(request)
         if status == 200:
-            self._announce_issued_token(request, body)
+            self._announce_issued_token(request, body, issued)
         return oauthlib_response(headers, body, status)
 
-    def _announce_issued_token(self, request, body):
-        token = access_token_with_value(json.loads(body).get("access_token"))
+    def _announce_issued_token(self, request, body, issued):
+        token = issued_access_token(issued, json.loads(body).get("access_token"))
         if token is not None:
             app_authorized.send(sender=self, request=request, token=token)
 
