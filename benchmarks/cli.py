@@ -6,7 +6,7 @@ Without a scenario name, the options go to ``migration`` (migration 0012), the f
 
 import sys
 
-from . import api, cleartokens, migration, online
+from . import api, cleartokens, endpoints, migration, online
 
 
 SCENARIOS = {
@@ -14,6 +14,7 @@ SCENARIOS = {
     "cleartokens": cleartokens,
     "api": api,
     "online": online,
+    "endpoints": endpoints,
 }
 DEFAULT_SCENARIO = "migration"
 

@@ -39,11 +39,12 @@ def upstream(version, log):
     """Upstream django-oauth-toolkit ``version`` in its own venv under ``_envs/`` (built on first use).
 
     The venv's name carries our Python and Django versions. Django REST framework is pinned into it
-    too: the ``api`` scenario's DRF view needs it.
+    too: the ``api`` scenario's DRF view needs it; so are oauthlib and jwcrypto, which do the protocol
+    and signing work the ``endpoints`` scenario times.
     """
     python_tag = f"py{sys.version_info.major}.{sys.version_info.minor}"
     env_dir = ENVS_DIR / f"dot-{version}-{python_tag}-django-{metadata.version('django')}"
-    python = upstream_python(env_dir, version, also=("djangorestframework",), log=log)
+    python = upstream_python(env_dir, version, also=("djangorestframework", "oauthlib", "jwcrypto"), log=log)
     return Contender(version, str(python))
 
 

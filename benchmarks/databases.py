@@ -283,6 +283,8 @@ class PostgreSQL(Database):
                 " %s, %s, %s, %s, %s FROM generate_series(1, %s) AS i",
                 (LIVE_EXPIRES, EXPIRES, SCOPE, TIMESTAMP, TIMESTAMP, application_id, user_id, rows),
             )
+            # The ids were given explicitly: move the sequence past them, for scenarios that insert tokens.
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{TOKEN_TABLE}', 'id'), %s)", (rows,))
             self.add_refresh_tokens(cursor)
             cursor.execute("VACUUM (FREEZE, ANALYZE)")
 

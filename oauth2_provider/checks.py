@@ -1,6 +1,7 @@
-from importlib import metadata
+from importlib import import_module, metadata
 
 from django.apps import apps
+from django.contrib.auth.hashers import get_hasher, get_hashers_by_algorithm
 from django.core import checks
 from django.db import DatabaseError, router
 
@@ -131,3 +132,46 @@ def check_hs256_hashed_secrets(app_configs, databases=None, **kwargs):
             id="oauth2_provider.W002",
         )
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_client_secret_hasher(app_configs, **kwargs):
+    """``CLIENT_SECRET_HASHER`` must name a usable hasher of ``PASSWORD_HASHERS``.
+
+    Failing at startup beats failing when an application is saved. The algorithm must also be
+    registered for secrets to be recognised as hashed later: a hash that no registered hasher claims
+    would be compared as a cleartext secret, so the hash itself would authenticate the client.
+    """
+    name = oauth2_settings.CLIENT_SECRET_HASHER
+    try:
+        hasher = get_hasher(name)
+    except (ValueError, TypeError):
+        problem = "is not the algorithm of a hasher in PASSWORD_HASHERS"
+    else:
+        if get_hashers_by_algorithm().get(hasher.algorithm) is None:
+            problem = f"uses the algorithm {hasher.algorithm!r}, which no hasher in PASSWORD_HASHERS has"
+        else:
+            problem = _missing_hasher_library(hasher)
+    if problem is None:
+        return []
+    return [
+        checks.Error(
+            f"OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'] = {name!r} {problem}.",
+            hint='Use "default" (the first of PASSWORD_HASHERS) or the algorithm name of one of them, '
+            'such as "pbkdf2_sha256".',
+            id="oauth2_provider.E005",
+        )
+    ]
+
+
+def _missing_hasher_library(hasher):
+    """Why the third-party library of ``hasher`` (argon2, bcrypt) cannot be imported, or None."""
+    library = getattr(hasher, "library", None)
+    if library is None:
+        return None
+    module = library[1] if isinstance(library, (tuple, list)) else library
+    try:
+        import_module(module)
+    except ImportError as exc:
+        return f"needs the {module!r} library, which cannot be imported ({exc})"
+    return None

@@ -46,13 +46,14 @@ class ClientSecretField(models.CharField):
     """Stores the client secret through Django's password hashers, unless the application opts out."""
 
     # A traceback through here must not show the cleartext secret in Django's error reports (#1512).
-    @sensitive_variables("secret")
+    @sensitive_variables("secret", "hashed")
     def pre_save(self, model_instance, add):
         if getattr(model_instance, "hash_client_secret", True):
             secret = getattr(model_instance, self.attname)
             if not _is_hashed_secret(secret):
                 # Not in a hasher's format yet: this is a plain secret, hash it now.
-                setattr(model_instance, self.attname, make_password(secret))
+                hashed = make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
+                setattr(model_instance, self.attname, hashed)
         return super().pre_save(model_instance, add)
 
 
@@ -427,8 +428,9 @@ class AbstractRefreshToken(models.Model):
     def revoke(self):
         """Mark this refresh token revoked (once) and revoke its access token."""
         access_token_model = get_access_token_model()
-        # The token models share one database (a system check enforces it).
-        with transaction.atomic(using=router.db_for_write(access_token_model)):
+        # The token models share one database (a system check enforces it). No savepoint: in a caller's
+        # transaction (the token endpoint's) a failure here fails it all, as in Django's deletion collector.
+        with transaction.atomic(using=router.db_for_write(access_token_model), savepoint=False):
             locked = list(
                 get_refresh_token_model().objects.select_for_update().filter(pk=self.pk, revoked__isnull=True)
             )

@@ -137,7 +137,9 @@ class OAuthLibCore:
         oauthlib looks up ``Authorization`` and ``Origin`` (the latter for the token endpoint's CORS
         answer to an application's ``allowed_origins``) under their HTTP names, not their CGI ones.
         """
-        headers = {key: value for key, value in request.META.items() if key not in _WSGI_STREAMS}
+        headers = request.META.copy()
+        for stream in _WSGI_STREAMS:
+            headers.pop(stream, None)
         for cgi_name, http_name in (("HTTP_AUTHORIZATION", "Authorization"), ("HTTP_ORIGIN", "Origin")):
             if cgi_name in headers:
                 headers[http_name] = headers[cgi_name]

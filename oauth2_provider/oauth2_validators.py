@@ -31,7 +31,12 @@ from oauthlib.openid import RequestValidator
 
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
-from ._lookups import access_token_with_value, application_with_client_id
+from ._lookups import (
+    access_token_with_value,
+    application_with_client_id,
+    record_issued_access_token,
+    unique_row,
+)
 from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token
 from ._request_values import (
     audience_client_ids,
@@ -113,18 +118,40 @@ _STANDARD_CLAIMS = {
 }
 
 
-def _find_grant(code, application):
+# The oauthlib request attribute holding ``(code, Grant or None)``: the grant loaded for this code.
+_LOADED_GRANT = "_oauth2_provider_loaded_grant"
+
+
+def _grant_with_code(code, request):
+    """The Grant with this authorization code whatever its application, its user fetched with it, or None.
+
+    oauthlib asks about one code up to six times in a token request (scopes, nonce, PKCE challenge and
+    method, redirect URI, validity): the row is loaded once per oauthlib request. The DELETE of
+    ``invalidate_authorization_code``, not this copy, decides whether the code is still there to redeem.
+    """
+    loaded = getattr(request, _LOADED_GRANT, None)
+    if loaded is not None and loaded[0] == code:
+        return loaded[1]
+    grant = None
+    if is_lookup_safe(code):
+        grant = unique_row(Grant.objects.select_related("user").filter(code=code))
+    if request is not None:
+        setattr(request, _LOADED_GRANT, (code, grant))
+    return grant
+
+
+def _find_grant(code, application, request):
     """The Grant of ``application`` with this authorization code, or None."""
-    if not is_lookup_safe(code):
+    grant = _grant_with_code(code, request)
+    if grant is None or application is None or grant.application_id != application.pk:
         return None
-    return Grant.objects.filter(code=code, application=application).first()
+    return grant
 
 
-def _grant_value(code, field):
+def _grant_value(code, field, request):
     """``field`` of the Grant with this code whatever its application (the OIDC hooks get no client)."""
-    if not is_lookup_safe(code):
-        return None
-    return Grant.objects.filter(code=code).values_list(field, flat=True).first()
+    grant = _grant_with_code(code, request)
+    return None if grant is None else getattr(grant, field)
 
 
 # What a hostile ID token can make the key lookup, the JWT parsing or the row lookup raise: a malformed JWS
@@ -380,11 +407,11 @@ class OAuth2Validator(RequestValidator):
         return bool(required(client_id) if callable(required) else required)
 
     def get_code_challenge(self, code, request):
-        grant = _find_grant(code, request.client)
+        grant = _find_grant(code, request.client, request)
         return (grant.code_challenge or None) if grant else None
 
     def get_code_challenge_method(self, code, request):
-        grant = _find_grant(code, request.client)
+        grant = _find_grant(code, request.client, request)
         return (grant.code_challenge_method or None) if grant else None
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
@@ -420,7 +447,7 @@ class OAuth2Validator(RequestValidator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         """Whether ``code`` is an unexpired code of ``client``; loads its user, scopes, nonce and claims."""
-        grant = _find_grant(code, client)
+        grant = _find_grant(code, client, request)
         if grant is None or grant.is_expired():
             return False
         if not grant.code_challenge and getattr(request, "code_verifier", None) is not None:
@@ -439,7 +466,9 @@ class OAuth2Validator(RequestValidator):
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
         """Whether ``redirect_uri`` is the one the code was issued for (RFC 6749 section 4.1.3)."""
-        grant = _find_grant(code, client)
+        # DOT 3.0.1's signature: oauthlib passes its request as the first of ``args``.
+        request = args[0] if args else kwargs.get("request")
+        grant = _find_grant(code, client, request)
         return grant is not None and grant.redirect_uri_allowed(redirect_uri)
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
@@ -455,12 +484,12 @@ class OAuth2Validator(RequestValidator):
             raise errors.InvalidGrantError(request=request)
 
     def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        scope = _grant_value(code, "scope")
+        scope = _grant_value(code, "scope", request)
         return utils.scope_to_list(scope) if scope else []
 
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
         """The nonce the authorization request sent, to be repeated in the ID token; None without one."""
-        return _grant_value(code, "nonce") or None
+        return _grant_value(code, "nonce", request) or None
 
     # Resource owner password credentials (RFC 6749 section 4.3)
 
@@ -487,7 +516,9 @@ class OAuth2Validator(RequestValidator):
         The transaction lives here and the work in ``_save_bearer_token``, which subclasses override.
         """
         token_database = router.db_for_write(AccessToken)
-        with transaction.atomic(using=token_database):
+        # Inside the token endpoint's own transaction a savepoint would only add two round trips: an error
+        # here fails the whole request anyway (as in Django's Model.save() and deletion collector).
+        with transaction.atomic(using=token_database, savepoint=False):
             return self._save_bearer_token(token, request, *args, **kwargs)
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
@@ -566,7 +597,7 @@ class OAuth2Validator(RequestValidator):
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # The ID token issued alongside (OpenID Connect) is linked to the access token.
         signed_id_token = token.get("id_token")
-        return AccessToken.objects.create(
+        access_token = AccessToken.objects.create(
             token=token["access_token"],
             application=request.client,
             user=request.user,
@@ -575,6 +606,8 @@ class OAuth2Validator(RequestValidator):
             source_refresh_token=source_refresh_token,
             id_token=self._issued_id_token(signed_id_token, request) if signed_id_token else None,
         )
+        record_issued_access_token(access_token)
+        return access_token
 
     def _issued_id_token(self, signed_id_token, request):
         """The IDToken row of the ID token issued with these tokens.
@@ -688,7 +721,8 @@ class OAuth2Validator(RequestValidator):
                 return
 
     def _access_tokens_with_value(self, token, application):
-        access_token = access_token_with_value(token)
+        # Revoking needs neither the application nor the user row: only the application's id.
+        access_token = access_token_with_value(token, related=())
         if access_token is None or access_token.application_id != application.pk:
             return []
         return [access_token]
@@ -827,7 +861,7 @@ class OAuth2Validator(RequestValidator):
         signed = jwt.JWT(header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str))
         signed.make_signed_token(key)
 
-        with transaction.atomic(using=router.db_for_write(IDToken)):
+        with transaction.atomic(using=router.db_for_write(IDToken), savepoint=False):
             id_token_instance = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = id_token_instance
         request.id_token = id_token_instance

@@ -34,6 +34,8 @@ DEFAULTS = {
     "CLIENT_ID_GENERATOR_CLASS": "oauth2_provider.generators.ClientIdGenerator",
     "CLIENT_SECRET_GENERATOR_CLASS": "oauth2_provider.generators.ClientSecretGenerator",
     "CLIENT_SECRET_GENERATOR_LENGTH": 128,
+    # Backport of DOT 3.1.0: the password hasher (an algorithm of PASSWORD_HASHERS) of stored secrets.
+    "CLIENT_SECRET_HASHER": "default",
     # Token generation and the oauthlib server
     "ACCESS_TOKEN_GENERATOR": None,
     "REFRESH_TOKEN_GENERATOR": None,

@@ -659,7 +659,7 @@ def test_admin_application_form_masks_the_client_secret_in_error_reports(staff_c
 
 
 def test_a_traceback_through_secret_hashing_hides_the_secret(monkeypatch, db):
-    def broken_hasher(secret):
+    def broken_hasher(secret, hasher="default"):
         raise RuntimeError("hasher down")
 
     monkeypatch.setattr(provider_models, "make_password", broken_hasher)

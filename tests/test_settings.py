@@ -18,11 +18,14 @@ from oauth2_provider.settings import (
 )
 
 
-# django-oauth-toolkit 3.0.1's defaults, key by key, plus the one key this distribution adds.
+# django-oauth-toolkit 3.0.1's defaults, key by key, plus the key this distribution adds and the one it
+# backports.
 DOT_3_0_1_DEFAULTS = {
     "CLIENT_ID_GENERATOR_CLASS": "oauth2_provider.generators.ClientIdGenerator",
     "CLIENT_SECRET_GENERATOR_CLASS": "oauth2_provider.generators.ClientSecretGenerator",
     "CLIENT_SECRET_GENERATOR_LENGTH": 128,
+    # Not in DOT 3.0.1: backported from 3.1.0 (upstream PR #1498), same default.
+    "CLIENT_SECRET_HASHER": "default",
     "ACCESS_TOKEN_GENERATOR": None,
     "REFRESH_TOKEN_GENERATOR": None,
     "EXTRA_SERVER_KWARGS": {},

@@ -13,12 +13,12 @@ from django.views.generic import FormView, View
 from oauthlib import oauth2
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired
 
-from .._lookups import access_token_with_value, application_with_client_id
+from .._lookups import application_with_client_id, issued_access_token, recording_issued_access_tokens
 from ..compat import login_not_required
 from ..exceptions import FatalClientError, OAuthToolkitError
 from ..forms import AllowForm
 from ..http import OAuth2ResponseRedirect
-from ..models import get_access_token_model, get_application_model
+from ..models import AbstractApplication, get_access_token_model, get_application_model
 from ..scopes import get_scopes_backend
 from ..settings import oauth2_settings
 from ..signals import app_authorized
@@ -47,6 +47,18 @@ _OPTIONAL_CREDENTIALS = ("code_challenge", "code_challenge_method", "nonce", "cl
 # Token request parameters that Django's error reports must not show (the client secret is upstream
 # #1512; codes, refresh tokens and PKCE verifiers are credentials just as much).
 _TOKEN_REQUEST_SECRETS = ("password", "client_secret", "code", "code_verifier", "refresh_token")
+
+
+def _validated_application(credentials):
+    """The application of an authorization request oauthlib has validated.
+
+    Our validator left it on the oauthlib request, which oauthlib returns among the credentials; it is
+    looked up again only when a validator subclass put nothing there.
+    """
+    application = getattr(credentials.get("request"), "client", None)
+    if isinstance(application, AbstractApplication) and application.client_id == credentials["client_id"]:
+        return application
+    return get_application_model().objects.get(client_id=credentials["client_id"])
 
 
 def _without_query_parameter(url, name):
@@ -127,6 +139,9 @@ class AuthorizationView(BaseAuthorizationView, FormView):
 
         credentials = {name: data.get(name) for name in _REQUIRED_CREDENTIALS}
         credentials.update({name: data[name] for name in _OPTIONAL_CREDENTIALS if data.get(name)})
+        # oauthlib puts the credentials on its request: the validator finds the application loaded above
+        # there instead of loading it again.
+        credentials["client"] = application
         try:
             uri, headers, body, status = self.create_authorization_response(
                 request=self.request,
@@ -153,7 +168,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             return self.handle_prompt_login()
 
         # oauthlib has validated the client_id: the application exists.
-        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        application = _validated_application(credentials)
         kwargs.update(self._consent_context(application, scopes, credentials))
         self.oauth2_data = kwargs
         kwargs["form"] = self.get_form()
@@ -252,7 +267,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             return self.error_response(error, application=None)
 
         # oauthlib has checked the client and that the redirect URI is one it registered.
-        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        application = _validated_application(credentials)
         redirect_uri = credentials["redirect_uri"]
         params = {"error": "login_required"}
         if credentials.get("state"):
@@ -272,13 +287,14 @@ class TokenView(OAuthLibMixin, View):
 
     @method_decorator(sensitive_post_parameters(*_TOKEN_REQUEST_SECRETS))
     def post(self, request, *args, **kwargs):
-        url, headers, body, status = self.create_token_response(request)
+        with recording_issued_access_tokens() as issued:
+            url, headers, body, status = self.create_token_response(request)
         if status == 200:
-            self._announce_issued_token(request, body)
+            self._announce_issued_token(request, body, issued)
         return oauthlib_response(headers, body, status)
 
-    def _announce_issued_token(self, request, body):
-        token = access_token_with_value(json.loads(body).get("access_token"))
+    def _announce_issued_token(self, request, body, issued):
+        token = issued_access_token(issued, json.loads(body).get("access_token"))
         if token is not None:
             app_authorized.send(sender=self, request=request, token=token)
 

@@ -1,0 +1,294 @@
+"""``python -m benchmarks endpoints``: requests/s and SQL statements/request of the authorization server.
+
+    python -m benchmarks endpoints --db sqlite|postgres|mysql [--against 3.0.1] [--requests N]
+        [--repeat R] [--secret clear|pbkdf2|fast] [--only client_credentials,revoke,...]
+
+Steps: migrate a fresh database with our package (upstream 3.0.1 has the same schema) and fill it with
+``--tokens`` access tokens (the cleartokens scenario's rows), the snapshot; then, for every repetition and
+every endpoint, each contender in turn (ours and each ``--against`` release in its venv under
+``_envs/``, the order rotated every repetition, so that the contenders' runs interleave), copy the
+snapshot and run a child process (``child/bench_endpoints.py``) on the copy. The child creates its
+applications, codes and tokens through the models, then times N requests to that endpoint through
+Django's test client, counting the SQL statements Django sends through its cursors: savepoints
+included, and SQLite's BEGIN, which Django sends itself, while the PostgreSQL and MySQL drivers begin
+transactions on their own; COMMIT is never counted.
+
+The table shows medians over the repetitions. There is no pass/fail on timings; a contender fails (exit
+status 1) when an endpoint answers with another status than a correct server gives (200, and 302 for the
+approval), or when its child crashes.
+"""
+
+import argparse
+import json
+import statistics
+from dataclasses import dataclass, field
+
+from . import contenders as contender_types
+from .children import log_tail, run_child
+from .common import (
+    exit_status,
+    format_table,
+    parse_scenario_args,
+    run_directory,
+    say,
+    scratch_database,
+    slug,
+    with_upstream,
+    write_json,
+)
+from .snapshots import mostly_expired_tokens
+
+
+DATABASE_NAME = "dot_endpoints_bench"
+# In the child's order; the table lists them so.
+ENDPOINTS = (
+    "client_credentials",
+    "password",
+    "authorization_code",
+    "refresh_token",
+    "introspect",
+    "revoke",
+    "userinfo",
+    "consent",
+    "approve",
+)
+SECRET_MODES = ("clear", "pbkdf2", "fast")
+
+
+def endpoint_list(value):
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(ENDPOINTS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown endpoint(s) {', '.join(unknown)}; choose from {', '.join(ENDPOINTS)}"
+        )
+    return names
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks endpoints", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--requests", type=int, default=400, help="timed requests per endpoint")
+    parser.add_argument("--tokens", type=int, default=10_000, help="access tokens already in the table")
+    parser.add_argument(
+        "--secret",
+        choices=SECRET_MODES,
+        default="clear",
+        help="client secrets stored in clear (default), by Django's PBKDF2, or by one PBKDF2 iteration",
+    )
+    parser.add_argument(
+        "--only", type=endpoint_list, default=[], help="comma-separated endpoints (default: all)"
+    )
+    args = parse_scenario_args(parser, argv, DATABASE_NAME, fewest_tokens=100)
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
+    return args
+
+
+@dataclass
+class Cell:
+    """Every run of one (contender, endpoint) pair; the table shows medians over the runs."""
+
+    contender: str
+    endpoint: str
+    expected: int
+    requests: int
+    seconds: list = field(default_factory=list)
+    cpu_seconds: list = field(default_factory=list)
+    queries: list = field(default_factory=list)
+    statuses: set = field(default_factory=set)
+
+    def add_run(self, run):
+        self.seconds.append(run["seconds"])
+        self.cpu_seconds.append(run["cpu_seconds"])
+        self.queries.append(run["queries"])
+        self.statuses.update(run["statuses"])
+
+    @property
+    def ok(self):
+        return self.statuses == {self.expected}
+
+    @property
+    def requests_per_s(self):
+        return self.requests / statistics.median(self.seconds)
+
+    @property
+    def cpu_ms_per_request(self):
+        """The child's own CPU time per request: what other processes on a busy machine disturb least."""
+        return 1000 * statistics.median(self.cpu_seconds) / self.requests
+
+    @property
+    def statements_per_request(self):
+        return statistics.median(self.queries) / self.requests
+
+    @property
+    def status(self):
+        if self.ok:
+            return str(self.expected)
+        return f"{','.join(map(str, sorted(self.statuses)))} FAILED (expected {self.expected})"
+
+
+def measure(database, contender, endpoint, args, log_stem):
+    """Copy the snapshot and time ``endpoint`` with ``contender``'s child on the copy; its run, or None."""
+    database.copy_base()
+    log_path = log_stem.with_suffix(".log")
+    result_path = log_stem.with_suffix(".json")
+    bench_vars = {
+        **database.child_vars(database.work_name),
+        "BENCH_ENDPOINTS_REQUESTS": str(args.requests),
+        "BENCH_ENDPOINTS_SECRET": args.secret,
+        "BENCH_ENDPOINTS_ENDPOINT": endpoint,
+        "BENCH_ENDPOINTS_RESULT": str(result_path),
+    }
+    child = run_child(contender.python, ["-m", "bench_endpoints"], bench_vars, log_path)
+    if child.returncode != 0:
+        say(f"!!! {contender.label} exited with {child.returncode}; log tail:\n{log_tail(log_path)}")
+        return None
+    return json.loads(result_path.read_text())
+
+
+def interleaved(contenders, repetition):
+    """The contenders in the order of this repetition: rotated by one each time, so that no contender
+    always runs first after another's child (a slow drift of the machine's load then evens out)."""
+    shift = (repetition - 1) % len(contenders)
+    return contenders[shift:] + contenders[:shift]
+
+
+COLUMNS = (
+    "endpoint",
+    "contender",
+    "status",
+    "requests/s",
+    "req/s x ours",
+    "CPU ms/request",
+    "CPU x ours",
+    "statements/request",
+)
+
+
+def table(cells, contenders):
+    """Aligned rows by endpoint, then in the order of ``contenders`` (labels, ours first); the ``x ours``
+    columns divide by ours."""
+    ours = {cell.endpoint: cell for cell in cells if cell.contender == contenders[0]}
+    rows = [COLUMNS]
+    for cell in sorted(cells, key=lambda c: (ENDPOINTS.index(c.endpoint), contenders.index(c.contender))):
+        reference = ours[cell.endpoint]
+        rows.append(
+            (
+                cell.endpoint,
+                cell.contender,
+                cell.status,
+                f"{cell.requests_per_s:,.0f}",
+                f"{cell.requests_per_s / reference.requests_per_s:.2f}",
+                f"{cell.cpu_ms_per_request:.2f}",
+                f"{cell.cpu_ms_per_request / reference.cpu_ms_per_request:.2f}",
+                f"{cell.statements_per_request:.2f}",
+            )
+        )
+    return format_table(rows, text_columns=3)
+
+
+def verdicts(cells, contenders):
+    """One line per upstream contender: where ours is slower (requests/s), costs more CPU per request or
+    sends more statements than it."""
+    ours = {cell.endpoint: cell for cell in cells if cell.contender == contenders[0]}
+    lines = []
+    for label in contenders[1:]:
+        theirs = {cell.endpoint: cell for cell in cells if cell.contender == label}
+        common = [name for name in ENDPOINTS if name in ours and name in theirs]
+        rate = {name: ours[name].requests_per_s / theirs[name].requests_per_s for name in common}
+        cpu = {name: ours[name].cpu_ms_per_request / theirs[name].cpu_ms_per_request for name in common}
+        more = [
+            f"{name} {ours[name].statements_per_request:.2f} vs {theirs[name].statements_per_request:.2f}"
+            for name in common
+            if ours[name].statements_per_request > theirs[name].statements_per_request
+        ]
+        lines.append(
+            f"ours vs {label}: requests/s {_ratios(rate, below_one=True)}; CPU per request"
+            f" {_ratios(cpu, below_one=False)}; more statements on: {', '.join(more) or 'none'}"
+        )
+    return lines
+
+
+def _ratios(ratios, below_one):
+    """``min 0.97x, worse on: a 0.97x`` for ratios where below 1 (or, with ``below_one=False``, above 1)
+    is worse for ours."""
+    worse = {name: value for name, value in ratios.items() if (value < 1 if below_one else value > 1)}
+    extreme = (min if below_one else max)(ratios.values(), default=float("nan"))
+    listed = ", ".join(f"{name} {value:.2f}x" for name, value in worse.items()) or "none"
+    return f"{'lowest' if below_one else 'highest'} {extreme:.2f}x, worse on: {listed}"
+
+
+def main(argv):
+    args = parse_args(argv)
+    run_dir = run_directory(f"endpoints-{args.secret}", args)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    contenders = with_upstream([contender_types.ours()], args.against)
+    packages = {contender.label: contender_types.describe(contender) for contender in contenders}
+
+    cells, crashed = {}, []
+    with scratch_database(args) as database:
+        server = database.server_version()
+        say(f"building the snapshot with {args.tokens:,} tokens on {args.db} (logs: {run_dir})")
+        mostly_expired_tokens(database, args.tokens, run_dir)
+        for repetition in range(1, args.repeat + 1):
+            for endpoint in args.only or ENDPOINTS:
+                for contender in interleaved(contenders, repetition):
+                    say(f"run {repetition}/{args.repeat}: {endpoint}, {contender.label}")
+                    log_stem = run_dir / f"{endpoint}-{slug(contender.label)}-{repetition}"
+                    run = measure(database, contender, endpoint, args, log_stem)
+                    if run is None:
+                        crashed.append(contender.label)
+                        continue
+                    key = (contender.label, endpoint)
+                    cell = cells.setdefault(key, Cell(*key, expected=run["expected"], requests=args.requests))
+                    cell.add_run(run)
+
+    print(
+        f"authorization server endpoints on {args.db} ({server}), client secrets stored {args.secret},"
+        f" {args.tokens:,} access tokens in the table, {args.requests:,} requests per endpoint through"
+        f" Django's test client, median of {args.repeat} run(s)"
+    )
+    for label, package in packages.items():
+        print(f"  {label}: {package}")
+    print()
+    cells = list(cells.values())
+    if cells:
+        print(table(cells, list(packages)))
+        print()
+        print("\n".join(verdicts(cells, list(packages))))
+    if args.json:
+        save_cells(args, server, packages, cells)
+    wrong = {cell.contender for cell in cells if not cell.ok}
+    return exit_status(sorted(wrong.union(crashed)))
+
+
+def save_cells(args, server, packages, cells):
+    """The header facts, each contender's package and every cell with its medians and its runs."""
+    document = {
+        "scenario": "endpoints",
+        "db": args.db,
+        "server": server,
+        "secret": args.secret,
+        "tokens": args.tokens,
+        "requests": args.requests,
+        "repeat": args.repeat,
+        "contenders": packages,
+        "cells": [
+            {
+                "contender": cell.contender,
+                "endpoint": cell.endpoint,
+                "ok": cell.ok,
+                "statuses": sorted(cell.statuses),
+                "requests_per_s": cell.requests_per_s,
+                "cpu_ms_per_request": cell.cpu_ms_per_request,
+                "statements_per_request": cell.statements_per_request,
+                "seconds": cell.seconds,
+                "cpu_seconds": cell.cpu_seconds,
+                "queries": cell.queries,
+            }
+            for cell in cells
+        ],
+    }
+    write_json(args.json, document)
