@@ -8,7 +8,8 @@ class PrimaryKeyObjectMixin:
     """For single-object generic views: 404, not a server error, for a key of the wrong type.
 
     The URL patterns take any slug, so that a swapped model may use another key type; for an integer key,
-    a value such as "abc" made the lookup raise.
+    a value such as "abc" made the lookup raise. So did, on SQLite with Django < 5.0, an integer beyond 64
+    bits (the driver raises ``OverflowError``; later Django releases find no row instead).
     """
 
     def get_object(self, queryset=None):
@@ -17,4 +18,7 @@ class PrimaryKeyObjectMixin:
             model._meta.pk.to_python(self.kwargs.get(self.pk_url_kwarg))
         except ValidationError:
             raise Http404("No such object.") from None
-        return super().get_object(queryset)
+        try:
+            return super().get_object(queryset)
+        except OverflowError:
+            raise Http404("No such object.") from None
