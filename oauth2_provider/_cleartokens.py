@@ -126,24 +126,28 @@ class ExpiredRowsDeletion(KeysetWalk):
         self.set_based = deletes_set_based(model)
         self.delete = _delete_set_based if self.set_based else _delete_with_orm
         relations = _reverse_relations(model)
-        # The foreign keys whose rows the delete must clear or cascade to, unless the condition
-        # already keeps every row they point to (``refresh_token__isnull=True`` for access tokens).
+        unreferenced = _required_unreferenced(condition, relations)
+        # The foreign keys whose rows the delete must clear or cascade to. Not those the condition
+        # requires to point to none of the rows (``refresh_token__isnull=True`` for access tokens).
         self.referrers = [
             relation
             for relation in relations
-            if relation.on_delete is not models.DO_NOTHING and not _rules_out(condition, relation)
+            if relation.on_delete is not models.DO_NOTHING and relation not in unreferenced
         ]
-        self.condition = _without_reverse_joins(condition, relations)
+        self.unreferenced = unreferenced
+        self.condition = _without(condition, map(_unreferenced, unreferenced))
 
     def process_window(self, lower, upper):
         """Delete, in one transaction, the matching rows with lower < pk <= upper; return how many."""
-        rows = self.model._default_manager.using(self.using).filter(self.condition)
+        rows = self.model._default_manager.using(self.using).filter(
+            self.condition, *(_not_pointed_to(relation, lower, upper) for relation in self.unreferenced)
+        )
         if lower is not None:
             rows = rows.filter(pk__gt=lower)
         if upper is not None:
             rows = rows.filter(pk__lte=upper)
         with transaction.atomic(using=self.using):
-            self.start_window()
+            self.start_window(rows)
             if self.set_based and not self.may_be_referenced(lower, upper):
                 return self.delete_window(rows, lower, upper)
             pks = list(rows.values_list("pk", flat=True))
@@ -157,19 +161,12 @@ class ExpiredRowsDeletion(KeysetWalk):
         One probe per foreign key, answered from its index; it usually finds nothing, and then no
         primary key of the window needs to leave the database.
         """
-        for relation in self.referrers:
-            column = relation.field.attname
-            bounds = {f"{column}__isnull": False}
-            if lower is not None:
-                bounds[f"{column}__gt"] = lower
-            if upper is not None:
-                bounds[f"{column}__lte"] = upper
-            if relation.related_model._base_manager.using(self.using).filter(**bounds).exists():
-                return True
-        return False
+        return any(
+            _pointing_into(relation, lower, upper).using(self.using).exists() for relation in self.referrers
+        )
 
-    def start_window(self):
-        """Runs first in each window's transaction."""
+    def start_window(self, rows):
+        """Runs first in each window's transaction; ``rows`` are the window's matching rows."""
 
     def delete_window(self, rows, lower, upper):
         """Delete ``rows`` (a window's matching rows, referred to by no other row) in one statement.
@@ -189,15 +186,15 @@ class PostgreSQLExpiredRowsDeletion(ExpiredRowsDeletion):
         # inside a caller's transaction would hand them on to the caller, so it leaves them alone.
         self.plan_windows = not self.connection.in_atomic_block
 
-    def start_window(self):
-        """Plan this window's statements with nested loops only, until its commit.
+    def start_window(self, rows):
+        """When ``rows`` need a join, plan this window's statements with nested loops, until its commit.
 
         A window bounds the driving side of every join to a batch of rows, each matched through an
         index, but the planner does not know it and hashes the whole other table instead: for the
         refresh tokens, a scan of every access token in every window (measured at a million rows:
         about ten times the cost of deleting the window).
         """
-        if self.plan_windows:
+        if self.plan_windows and len(rows.query.alias_map) > 1:
             self._execute(
                 "SELECT set_config('enable_hashjoin', 'off', true),"
                 " set_config('enable_mergejoin', 'off', true)"
@@ -221,35 +218,49 @@ class PostgreSQLExpiredRowsDeletion(ExpiredRowsDeletion):
 DELETIONS = {"postgresql": PostgreSQLExpiredRowsDeletion}
 
 
-def _without_reverse_joins(condition, relations):
-    """``condition`` with each ``<relation>__isnull=True`` of its plain AND as a ``NOT EXISTS``.
+def _unreferenced(relation):
+    """The condition child ``<relation>__isnull=True``: no row of the reverse ``relation`` points here."""
+    return (f"{relation.field.related_query_name()}__isnull", True)
 
-    The same rows, but the ORM no longer joins the referring table: the delete becomes a
-    single-table ``DELETE ... WHERE`` with one index probe per row, where a join makes MySQL/MariaDB
-    use their slower multi-table ``DELETE`` and the other databases ``DELETE ... IN (SELECT ...)``.
+
+def _required_unreferenced(condition, relations):
+    """The reverse ``relations`` that ``condition``, a plain AND, requires to point to none of the rows.
+
+    The access token and ID token conditions of :func:`clear_expired_steps` require it of the refresh
+    token and of the access token.
     """
     if condition.negated or condition.connector != models.Q.AND:
+        return []
+    return [relation for relation in relations if _unreferenced(relation) in condition.children]
+
+
+def _without(condition, lookups):
+    """``condition`` without its children equal to one of ``lookups`` (compared: a value may be a list)."""
+    lookups = list(lookups)
+    if not lookups:
         return condition
-    probes = {
-        (f"{relation.field.related_query_name()}__isnull", True): ~models.Exists(
-            relation.related_model._base_manager.filter(**{relation.field.name: models.OuterRef("pk")})
-        )
-        for relation in relations
-    }
-    return models.Q(
-        *(probes.get(child, child) if isinstance(child, tuple) else child for child in condition.children)
-    )
+    return models.Q(*(child for child in condition.children if child not in lookups))
 
 
-def _rules_out(condition, relation):
-    """Whether ``condition`` requires that no row of ``relation`` (a reverse relation) points to a row.
+def _pointing_into(relation, lower, upper):
+    """The rows of the reverse ``relation`` whose foreign key lies in ``(lower, upper]`` (None: open)."""
+    column = relation.field.attname
+    bounds = {f"{column}__isnull": False}
+    if lower is not None:
+        bounds[f"{column}__gt"] = lower
+    if upper is not None:
+        bounds[f"{column}__lte"] = upper
+    return relation.related_model._base_manager.filter(**bounds)
 
-    True when ``condition`` is a plain AND holding ``<relation>__isnull=True``, as the access token
-    and ID token conditions of :func:`clear_expired_steps` do.
+
+def _not_pointed_to(relation, lower, upper):
+    """``<relation>__isnull=True`` for the rows of the window ``(lower, upper]``, without a join.
+
+    ``pk NOT IN`` the foreign keys of the referring rows that point into the window: a range of the
+    foreign key's index read once per window and looked up in memory, where the join (or ``NOT
+    EXISTS``) probes that index once per row.
     """
-    if condition.negated or condition.connector != models.Q.AND:
-        return False
-    return (f"{relation.field.related_query_name()}__isnull", True) in condition.children
+    return ~models.Q(pk__in=_pointing_into(relation, lower, upper).values(relation.field.attname))
 
 
 def _delete_with_orm(model, using, pks):
