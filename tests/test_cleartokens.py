@@ -7,6 +7,7 @@ The token models are the configured ones, not imported by name: test_cleartokens
 these tests again with the token models swapped for a test app's.
 """
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -334,6 +335,75 @@ def test_each_delete_removes_at_most_a_batch_and_nothing_counts_the_table(settin
     assert sum(rows for _, rows in deletes) == 7
     assert counts == []
     assert sorted(AccessToken.objects.values_list("token", flat=True)) == [f"valid-{n}" for n in range(7)]
+
+
+def statements_with_params():
+    """An execute wrapper recording (sql, params) of every statement."""
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append((sql, params or ()))
+        return execute(sql, params, many, context)
+
+    return seen, wrapper
+
+
+def values_sent(params):
+    """How many values ``params`` carry, counting each element of a list (PostgreSQL's arrays)."""
+    return sum(len(value) if isinstance(value, (list, tuple)) else 1 for value in params)
+
+
+@pytest.mark.django_db
+def test_a_window_nothing_points_into_is_one_delete_without_its_primary_keys(settings, make):
+    settings.OAUTH2_PROVIDER = {"CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 50}
+    for number in range(120):
+        make.access_token(f"expired-{number}", in_(-HOUR))
+    for number in range(5):
+        make.access_token(f"valid-{number}", in_(HOUR))
+    seen, wrapper = statements_with_params()
+    with connection.execute_wrapper(wrapper):
+        clear_expired()
+    table = connection.ops.quote_name(AccessToken._meta.db_table)
+    deletes = [sql for sql, _ in seen if sql.startswith(f"DELETE FROM {table} ")]
+    assert len(deletes) == 3  # windows of 50, 50 and the open-ended rest
+    assert max(values_sent(params) for _, params in seen) < 10
+    assert sorted(AccessToken.objects.values_list("token", flat=True)) == [f"valid-{n}" for n in range(5)]
+
+
+@pytest.mark.django_db
+def test_access_tokens_with_a_refresh_token_are_never_looked_up_for_a_clean_up(make):
+    """The condition keeps every access token a refresh token points to: nothing is left to clear."""
+    for number in range(4):
+        make.access_token(f"expired-{number}", in_(-HOUR))
+        make.refresh_token(f"rt-{number}", make.access_token(f"valid-{number}", in_(HOUR)))
+    refresh_table = RefreshToken._meta.db_table
+    seen, wrapper = statements_with_params()
+    without_refresh_token = {f"{reverse_name(RefreshToken, 'access_token')}__isnull": True}
+    with connection.execute_wrapper(wrapper):
+        deleted = _cleartokens.delete_matching(
+            AccessToken, models.Q(expires__lt=timezone.now(), **without_refresh_token)
+        )
+    assert deleted == 4
+    assert [sql for sql, _ in seen if refresh_table in sql and not sql.startswith("DELETE")] == []
+    assert sorted(RefreshToken.objects.values_list("access_token__token", flat=True)) == [
+        f"valid-{n}" for n in range(4)
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_callers_transaction", [False, True])
+def test_postgresql_planner_settings_do_not_outlive_the_walk(settings, make, in_callers_transaction):
+    settings.OAUTH2_PROVIDER = {**LIFETIME, "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 2}
+    for number in range(3):
+        make.refresh_token(f"rt-{number}", make.access_token(f"old-{number}", in_(-2 * HOUR)))
+    with transaction.atomic(durable=False) if in_callers_transaction else contextlib.nullcontext():
+        clear_expired()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')")
+            assert cursor.fetchone() == ("on", "on")
+    assert not RefreshToken.objects.exists()
+    assert not AccessToken.objects.exists()
 
 
 @pytest.mark.django_db
