@@ -28,11 +28,11 @@ from .common import (
     parse_scenario_args,
     repetitions,
     run_directory,
+    save_cells,
     say,
     scratch_database,
     slug,
     with_upstream,
-    write_json,
 )
 from .databases import cleartokens_survivors
 from .snapshots import mostly_expired_tokens
@@ -195,34 +195,21 @@ def main(argv):
     if cells:
         print(table(cells))
     if args.json:
-        save_cells(args, server, packages, cells)
+        save_cells(args, "api", server, packages, cells, _JSON_OPTIONS, _JSON_CELL_FIELDS)
     wrong = {cell.contender for cell in cells if not cell.ok}
     return exit_status(sorted(wrong.union(crashed)))
 
 
-def save_cells(args, server, packages, cells):
-    """The header facts, each contender's package and every cell with its medians and its runs."""
-    document = {
-        "scenario": "api",
-        "db": args.db,
-        "server": server,
-        "tokens": args.tokens,
-        "requests": args.requests,
-        "repeat": args.repeat,
-        "contenders": packages,
-        "cells": [
-            {
-                "contender": cell.contender,
-                "view": cell.view,
-                "token": cell.token,
-                "ok": cell.ok,
-                "statuses": sorted(cell.statuses),
-                "requests_per_s": cell.requests_per_s,
-                "queries_per_request": cell.queries_per_request,
-                "seconds": cell.seconds,
-                "queries": cell.queries,
-            }
-            for cell in cells
-        ],
-    }
-    write_json(args.json, document)
+# What --json keeps of the run and of each cell.
+_JSON_OPTIONS = ("tokens", "requests", "repeat")
+_JSON_CELL_FIELDS = (
+    "contender",
+    "view",
+    "token",
+    "ok",
+    "statuses",
+    "requests_per_s",
+    "queries_per_request",
+    "seconds",
+    "queries",
+)

@@ -115,6 +115,25 @@ def write_json(path, document):
         file.write("\n")
 
 
+def save_cells(args, scenario, server, packages, cells, options, cell_fields):
+    """Write ``--json``: the run's facts, the ``options`` it ran with, each contender's package, and per
+    cell its ``cell_fields`` (medians and the runs behind them)."""
+
+    def value(cell, name):
+        found = getattr(cell, name)
+        return sorted(found) if isinstance(found, set) else found
+
+    document = {
+        "scenario": scenario,
+        "db": args.db,
+        "server": server,
+        **{option: getattr(args, option) for option in options},
+        "contenders": packages,
+        "cells": [{name: value(cell, name) for name in cell_fields} for cell in cells],
+    }
+    write_json(args.json, document)
+
+
 def exit_status(failed):
     """1 (and a line on stderr naming them) when some contender in ``failed`` failed, else 0."""
     if failed:

@@ -30,11 +30,11 @@ from .common import (
     format_table,
     parse_scenario_args,
     run_directory,
+    save_cells,
     say,
     scratch_database,
     slug,
     with_upstream,
-    write_json,
 )
 from .snapshots import mostly_expired_tokens
 
@@ -259,36 +259,22 @@ def main(argv):
         print()
         print("\n".join(verdicts(cells, list(packages))))
     if args.json:
-        save_cells(args, server, packages, cells)
+        save_cells(args, "endpoints", server, packages, cells, _JSON_OPTIONS, _JSON_CELL_FIELDS)
     wrong = {cell.contender for cell in cells if not cell.ok}
     return exit_status(sorted(wrong.union(crashed)))
 
 
-def save_cells(args, server, packages, cells):
-    """The header facts, each contender's package and every cell with its medians and its runs."""
-    document = {
-        "scenario": "endpoints",
-        "db": args.db,
-        "server": server,
-        "secret": args.secret,
-        "tokens": args.tokens,
-        "requests": args.requests,
-        "repeat": args.repeat,
-        "contenders": packages,
-        "cells": [
-            {
-                "contender": cell.contender,
-                "endpoint": cell.endpoint,
-                "ok": cell.ok,
-                "statuses": sorted(cell.statuses),
-                "requests_per_s": cell.requests_per_s,
-                "cpu_ms_per_request": cell.cpu_ms_per_request,
-                "statements_per_request": cell.statements_per_request,
-                "seconds": cell.seconds,
-                "cpu_seconds": cell.cpu_seconds,
-                "queries": cell.queries,
-            }
-            for cell in cells
-        ],
-    }
-    write_json(args.json, document)
+# What --json keeps of the run and of each cell.
+_JSON_OPTIONS = ("secret", "tokens", "requests", "repeat")
+_JSON_CELL_FIELDS = (
+    "contender",
+    "endpoint",
+    "ok",
+    "statuses",
+    "requests_per_s",
+    "cpu_ms_per_request",
+    "statements_per_request",
+    "seconds",
+    "cpu_seconds",
+    "queries",
+)
