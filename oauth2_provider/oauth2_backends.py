@@ -17,7 +17,7 @@ from oauthlib.uri_validate import is_absolute_uri
 
 from ._request_values import is_unparsable_request_error
 from .exceptions import FatalClientError, OAuthToolkitError
-from .settings import SECURE_REQUEST_HEADER, oauth2_settings
+from .settings import _SECURE_REQUEST_HEADER, oauth2_settings
 
 
 # META entries holding the WSGI streams: file objects, not headers.
@@ -144,9 +144,9 @@ class OAuthLibCore:
             if cgi_name in headers:
                 headers[http_name] = headers[cgi_name]
         if request.is_secure():
-            headers[SECURE_REQUEST_HEADER] = "1"
+            headers[_SECURE_REQUEST_HEADER] = "1"
         else:
-            headers.pop(SECURE_REQUEST_HEADER, None)
+            headers.pop(_SECURE_REQUEST_HEADER, None)
         return headers
 
     def extract_body(self, request):

@@ -180,7 +180,7 @@ class _PhonyHttpRequest(HttpRequest):
 
 # The header OAuthLibCore.extract_headers sets on the oauthlib request when Django saw the request over
 # TLS (and removes otherwise, so that a client cannot fake it); the issuer URL below reads it.
-SECURE_REQUEST_HEADER = "X_DJANGO_OAUTH_TOOLKIT_SECURE"
+_SECURE_REQUEST_HEADER = "X_DJANGO_OAUTH_TOOLKIT_SECURE"
 
 
 def _django_request_for(request):
@@ -189,7 +189,7 @@ def _django_request_for(request):
     if isinstance(request, Request):
         phony = _PhonyHttpRequest()
         phony.META = request.headers
-        if request.headers.get(SECURE_REQUEST_HEADER, False):
+        if request.headers.get(_SECURE_REQUEST_HEADER, False):
             phony._scheme = "https"
         return phony
     raise TypeError(f"request must be a django or oauthlib request: got {request!r}")
