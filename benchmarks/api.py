@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import contenders as contender_types
 from .children import log_tail, run_child
 from .common import (
+    child_files,
     exit_status,
     format_table,
     parse_scenario_args,
@@ -106,8 +107,7 @@ class Cell:
 def measure(database, contender, requests, tokens, log_stem):
     """Run the child of ``contender`` on the snapshot; return its runs, one per (view, token kind), or
     None when it failed."""
-    log_path = log_stem.with_suffix(".log")
-    result_path = log_stem.with_suffix(".json")
+    log_path, result_path = child_files(log_stem)
     bench_vars = {
         **database.child_vars(database.base_name),
         "BENCH_API_REQUESTS": str(requests),

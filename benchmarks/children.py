@@ -1,5 +1,7 @@
-"""Running one ``manage.py``-style child process and measuring it on its own."""
+"""Running one ``manage.py``-style child process and measuring it on its own, or talking to one that
+stays up (``Conversation``)."""
 
+import json
 import os
 import subprocess
 import time
@@ -59,6 +61,60 @@ def run_child(python, args, bench_vars, log_path):
     # Tell Popen the child is gone, so that it does not try to reap it again.
     process.returncode = os.waitstatus_to_exitcode(status)
     return ChildRun(wall_s, usage.ru_maxrss, process.returncode, log_path)
+
+
+class ChildGone(Exception):
+    """The child of a ``Conversation`` ended before it answered."""
+
+
+class Conversation:
+    """A child that stays up and answers each line it is sent with one JSON line.
+
+    Its standard error goes to ``log_path``; the first line it prints (readiness) is ``greeting``.
+    """
+
+    def __init__(self, python, args, bench_vars, log_path):
+        env, cwd = child_environment(bench_vars)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [python, *args],
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        self.greeting = self._answer()
+
+    def ask(self, line):
+        """Send ``line``; the child's answer, decoded."""
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError as error:
+            raise ChildGone(self._exit_note()) from error
+        return self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise ChildGone(self._exit_note())
+        return json.loads(line)
+
+    def _exit_note(self):
+        return f"exited with {self.process.wait()}"
+
+    def close(self):
+        """Tell the child to stop (``quit``) and wait for it; its exit code."""
+        try:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        return self.process.wait()
 
 
 def migrate(python, target, bench_vars, log_path):

@@ -60,6 +60,15 @@ def slug(label):
     return re.sub(r"[^A-Za-z0-9.]+", "-", label).strip("-")
 
 
+def child_files(stem):
+    """The log and the result file of one child run, ``<stem>.log`` and ``<stem>.json``.
+
+    Appended, not ``Path.with_suffix``: a stem holding a release such as ``3.0.1`` has dots, and
+    with_suffix replaced its last part, so that the repetitions of one contender overwrote each other.
+    """
+    return stem.parent / f"{stem.name}.log", stem.parent / f"{stem.name}.json"
+
+
 def run_directory(scenario, args):
     """Where this run's child logs go: ``_work/<scenario>-<db>-<tokens>-<time>``."""
     return WORK_DIR / f"{scenario}-{args.db}-{args.tokens}-{datetime.now():%Y%m%d-%H%M%S}"

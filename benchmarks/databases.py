@@ -61,7 +61,15 @@ class Database:
     def __init__(self, name, host, port, user, password):
         self.base_name = name
         self.work_name = f"{name}_work"
+        # Every copy of the snapshot made (``copy_base``), for ``drop_all``.
+        self.copies = {self.work_name}
         self.host, self.port, self.user, self.password = host, port, user, password
+
+    def new_copy(self, name):
+        """The name of a copy of the snapshot about to be made (``work_name`` by default), remembered."""
+        name = name or self.work_name
+        self.copies.add(name)
+        return name
 
     def child_vars(self, database_name):
         """``BENCH_*`` variables that point a child's settings at ``database_name``."""
@@ -144,16 +152,17 @@ class SQLite(Database):
 
     def __init__(self, name, directory):
         super().__init__(name, "", "", "", "")
-        self.base_path = Path(directory) / f"{name}.sqlite3"
-        self.work_path = Path(directory) / f"{self.work_name}.sqlite3"
+        self.directory = Path(directory)
+        self.base_path = self.path(name)
+
+    def path(self, database_name):
+        return self.directory / f"{database_name}.sqlite3"
 
     def child_vars(self, database_name):
-        path = self.base_path if database_name == self.base_name else self.work_path
-        return {**super().child_vars(str(path)), "BENCH_DB_HOST": "", "BENCH_DB_PORT": ""}
+        return {**super().child_vars(str(self.path(database_name))), "BENCH_DB_HOST": "", "BENCH_DB_PORT": ""}
 
     def connect(self, database_name):
-        path = self.base_path if database_name == self.base_name else self.work_path
-        connection = sqlite3.connect(path)
+        connection = sqlite3.connect(self.path(database_name))
         connection.create_function("sha256_hex", 1, token_checksum, deterministic=True)
         return _Closing(connection)
 
@@ -207,12 +216,12 @@ class SQLite(Database):
             connection.commit()
             connection.execute("ANALYZE")
 
-    def copy_base(self):
-        shutil.copyfile(self.base_path, self.work_path)
+    def copy_base(self, name=None):
+        shutil.copyfile(self.base_path, self.path(self.new_copy(name)))
 
     def drop_all(self):
-        self.base_path.unlink(missing_ok=True)
-        self.work_path.unlink(missing_ok=True)
+        for name in (*self.copies, self.base_name):
+            self.path(name).unlink(missing_ok=True)
 
     def verify_sql(self):
         return (
@@ -288,15 +297,16 @@ class PostgreSQL(Database):
             self.add_refresh_tokens(cursor)
             cursor.execute("VACUUM (FREEZE, ANALYZE)")
 
-    def copy_base(self):
+    def copy_base(self, name=None):
         """``CREATE DATABASE ... TEMPLATE``: a file-level copy of the snapshot, indexes and statistics."""
+        name = self.new_copy(name)
         with self.connect("postgres") as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.base_name}"')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.base_name}"')
 
     def drop_all(self):
         with self.connect("postgres") as connection:
-            for name in (self.work_name, self.base_name):
+            for name in (*self.copies, self.base_name):
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def verify_sql(self):
@@ -393,21 +403,20 @@ class MySQL(Database):
                 (low, high, *params),
             )
 
-    def copy_base(self):
+    def copy_base(self, name=None):
         """Recreate every table from its ``SHOW CREATE TABLE`` (indexes and foreign keys included) and
         copy its rows with ``INSERT ... SELECT``: faster than migrating and generating again."""
+        name = self.new_copy(name)
         with self.connect(None) as connection:
             cursor = connection.cursor()
-            cursor.execute(f"DROP DATABASE IF EXISTS `{self.work_name}`")
-            cursor.execute(
-                f"CREATE DATABASE `{self.work_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
             cursor.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.base_name,)
             )
             tables = [row[0] for row in cursor.fetchall()]
             cursor.execute("SET SESSION foreign_key_checks = 0")
-            connection.select_db(self.work_name)
+            connection.select_db(name)
             for table in tables:
                 cursor.execute(f"SHOW CREATE TABLE `{self.base_name}`.`{table}`")
                 cursor.execute(cursor.fetchone()[1])
@@ -418,7 +427,7 @@ class MySQL(Database):
     def drop_all(self):
         with self.connect(None) as connection:
             cursor = connection.cursor()
-            for name in (self.work_name, self.base_name):
+            for name in (*self.copies, self.base_name):
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
     def verify_sql(self):

@@ -5,13 +5,16 @@
 
 Steps: migrate a fresh database with our package (upstream 3.0.1 has the same schema) and fill it with
 ``--tokens`` access tokens (the cleartokens scenario's rows), the snapshot; then, for every repetition and
-every endpoint, each contender in turn (ours and each ``--against`` release in its venv under
-``_envs/``, the order rotated every repetition, so that the contenders' runs interleave), copy the
-snapshot and run a child process (``child/bench_endpoints.py``) on the copy. The child creates its
-applications, codes and tokens through the models, then times N requests to that endpoint through
-Django's test client, counting the SQL statements Django sends through its cursors: savepoints
-included, and SQLite's BEGIN, which Django sends itself, while the PostgreSQL and MySQL drivers begin
-transactions on their own; COMMIT is never counted.
+every endpoint, copy the snapshot once per contender (ours and each ``--against`` release in its venv
+under ``_envs/``) and start a child process (``child/bench_endpoints.py``) per contender on its copy.
+Each child creates its applications, codes and tokens through the models and warms up; then the parent
+has them time the N requests in chunks of CHUNK_REQUESTS, one child after the other, the order rotated
+every chunk. The machine's speed drifts (a shared host, frequency changes) over seconds: alternating
+every few milliseconds gives every contender the same share of fast and slow moments, which whole runs
+one after the other did not (their rates varied by a third from run to run here). Only one child works
+at a time. Requests go through Django's test client; the SQL statements Django sends through its cursors
+are counted: savepoints included, and SQLite's BEGIN, which Django sends itself, while the PostgreSQL and
+MySQL drivers begin transactions on their own; COMMIT is never counted.
 
 The table shows medians over the repetitions. There is no pass/fail on timings; a contender fails (exit
 status 1) when an endpoint answers with another status than a correct server gives (200, and 302 for the
@@ -19,13 +22,13 @@ approval), or when its child crashes.
 """
 
 import argparse
-import json
 import statistics
 from dataclasses import dataclass, field
 
 from . import contenders as contender_types
-from .children import log_tail, run_child
+from .children import ChildGone, Conversation, log_tail
 from .common import (
+    child_files,
     exit_status,
     format_table,
     parse_scenario_args,
@@ -129,30 +132,89 @@ class Cell:
         return f"{','.join(map(str, sorted(self.statuses)))} FAILED (expected {self.expected})"
 
 
-def measure(database, contender, endpoint, args, log_stem):
-    """Copy the snapshot and time ``endpoint`` with ``contender``'s child on the copy; its run, or None."""
-    database.copy_base()
-    log_path = log_stem.with_suffix(".log")
-    result_path = log_stem.with_suffix(".json")
-    bench_vars = {
-        **database.child_vars(database.work_name),
-        "BENCH_ENDPOINTS_REQUESTS": str(args.requests),
-        "BENCH_ENDPOINTS_SECRET": args.secret,
-        "BENCH_ENDPOINTS_ENDPOINT": endpoint,
-        "BENCH_ENDPOINTS_RESULT": str(result_path),
-    }
-    child = run_child(contender.python, ["-m", "bench_endpoints"], bench_vars, log_path)
-    if child.returncode != 0:
-        say(f"!!! {contender.label} exited with {child.returncode}; log tail:\n{log_tail(log_path)}")
-        return None
-    return json.loads(result_path.read_text())
-
-
-def interleaved(contenders, repetition):
-    """The contenders in the order of this repetition: rotated by one each time, so that no contender
-    always runs first after another's child (a slow drift of the machine's load then evens out)."""
-    shift = (repetition - 1) % len(contenders)
+def interleaved(contenders, turn):
+    """The contenders in the order of this turn: rotated by one each time, so that no contender always
+    runs right after another's child."""
+    shift = (turn - 1) % len(contenders)
     return contenders[shift:] + contenders[:shift]
+
+
+# Requests one child times before the parent turns to the next contender's child.
+CHUNK_REQUESTS = 20
+
+
+def chunks(requests):
+    """``requests`` cut into chunks of CHUNK_REQUESTS, the last one shorter."""
+    full, rest = divmod(requests, CHUNK_REQUESTS)
+    return [CHUNK_REQUESTS] * full + ([rest] if rest else [])
+
+
+def start_children(database, contenders, endpoint, args, log_stems):
+    """One child per contender for ``endpoint``, each on a copy of the snapshot of its own, started one
+    after the other and ready (fixtures made, warmed up): ``{label: Conversation}`` of those that started,
+    and the labels of those that crashed on the way."""
+    children, crashed = {}, []
+    for number, contender in enumerate(contenders):
+        name = f"{database.work_name}_{number}"
+        database.copy_base(name)
+        bench_vars = {
+            **database.child_vars(name),
+            "BENCH_ENDPOINTS_REQUESTS": str(args.requests),
+            "BENCH_ENDPOINTS_SECRET": args.secret,
+            "BENCH_ENDPOINTS_ENDPOINT": endpoint,
+        }
+        log_path, _ = child_files(log_stems[contender.label])
+        try:
+            children[contender.label] = Conversation(
+                contender.python, ["-m", "bench_endpoints"], bench_vars, log_path
+            )
+        except ChildGone as gone:
+            say(f"!!! {contender.label} {gone}; log tail:\n{log_tail(log_path)}")
+            crashed.append(contender.label)
+    return children, crashed
+
+
+def measure(database, contenders, endpoint, args, log_stems, repetition):
+    """Time ``endpoint`` with every contender's child, alternating between them chunk by chunk, the order
+    rotated every chunk: ``({label: run}, crashed labels)``, each run the sum of its chunks."""
+    children, crashed = start_children(database, contenders, endpoint, args, log_stems)
+    runs = {
+        label: {
+            "expected": child.greeting["expected"],
+            "statuses": [],
+            "seconds": 0.0,
+            "cpu_seconds": 0.0,
+            "queries": 0,
+        }
+        for label, child in children.items()
+    }
+
+    def lost(label, why):
+        child = children.pop(label)
+        say(f"!!! {label} {why}; log tail:\n{log_tail(child.log_path)}")
+        crashed.append(label)
+        del runs[label]
+
+    try:
+        for number, size in enumerate(chunks(args.requests)):
+            for contender in interleaved(contenders, repetition + number):
+                if contender.label not in children:
+                    continue
+                try:
+                    chunk = children[contender.label].ask(f"run {size}")
+                except ChildGone as gone:
+                    lost(contender.label, gone)
+                    continue
+                run = runs[contender.label]
+                run["statuses"] = sorted(set(run["statuses"]).union(chunk["statuses"]))
+                for key in ("seconds", "cpu_seconds", "queries"):
+                    run[key] += chunk[key]
+    finally:
+        for label, child in list(children.items()):
+            status = child.close()
+            if status != 0:
+                lost(label, f"exited with {status}")
+    return runs, crashed
 
 
 COLUMNS = (
@@ -234,14 +296,15 @@ def main(argv):
         mostly_expired_tokens(database, args.tokens, run_dir)
         for repetition in range(1, args.repeat + 1):
             for endpoint in args.only or ENDPOINTS:
-                for contender in interleaved(contenders, repetition):
-                    say(f"run {repetition}/{args.repeat}: {endpoint}, {contender.label}")
-                    log_stem = run_dir / f"{endpoint}-{slug(contender.label)}-{repetition}"
-                    run = measure(database, contender, endpoint, args, log_stem)
-                    if run is None:
-                        crashed.append(contender.label)
-                        continue
-                    key = (contender.label, endpoint)
+                say(f"run {repetition}/{args.repeat}: {endpoint}")
+                log_stems = {
+                    contender.label: run_dir / f"{endpoint}-{slug(contender.label)}-{repetition}"
+                    for contender in contenders
+                }
+                runs, lost = measure(database, contenders, endpoint, args, log_stems, repetition)
+                crashed.extend(lost)
+                for label, run in runs.items():
+                    key = (label, endpoint)
                     cell = cells.setdefault(key, Cell(*key, expected=run["expected"], requests=args.requests))
                     cell.add_run(run)
 

@@ -59,16 +59,31 @@ def is_past_lifetime(refresh_token):
     return lifetime is not None and refresh_token.access_token.expires + lifetime <= timezone.now()
 
 
+def refresh_token_accessor(refresh_token_model):
+    """The name under which an access token reaches its refresh token, or None.
+
+    As shipped, ``RefreshToken.access_token`` is one-to-one, so the access token has one reverse accessor
+    (``refresh_token``) that ``select_related`` can fetch in the access token's own query. A swapped model
+    may name it differently, or make the field a plain foreign key, which has no such accessor.
+    """
+    field = refresh_token_model._meta.get_field("access_token")
+    return field.remote_field.get_accessor_name() if field.one_to_one else None
+
+
 def revoke_access_token(access_token, refresh_token_model):
     """Revoke ``access_token`` and the live refresh token issued beside it (RFC 7009 section 2.1).
 
     Deleting the access token alone leaves that refresh token able to get a new one at once. Revoking the
-    refresh token revokes its access token too. The refresh token is looked up from its own model: a
-    swapped model may name the reverse accessor differently.
+    refresh token revokes its access token too. The refresh token costs no query when the access token
+    was loaded with ``select_related(refresh_token_accessor(...))``, one otherwise.
     """
-    live = refresh_token_model.objects.filter(access_token=access_token, revoked__isnull=True)
-    refresh_token = live.first()
-    if refresh_token is None:
+    accessor = refresh_token_accessor(refresh_token_model)
+    if accessor is None:
+        live = refresh_token_model.objects.filter(access_token=access_token, revoked__isnull=True)
+        refresh_token = live.first()
+    else:
+        refresh_token = getattr(access_token, accessor, None)
+    if refresh_token is None or refresh_token.revoked is not None:
         access_token.revoke()
     else:
         refresh_token.revoke()

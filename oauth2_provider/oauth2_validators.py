@@ -20,6 +20,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import router, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext
@@ -37,7 +38,12 @@ from ._lookups import (
     record_issued_access_token,
     unique_row,
 )
-from ._refresh_tokens import is_past_lifetime, refresh_token_grace_period, revoke_access_token
+from ._refresh_tokens import (
+    is_past_lifetime,
+    refresh_token_accessor,
+    refresh_token_grace_period,
+    revoke_access_token,
+)
 from ._request_values import (
     audience_client_ids,
     decode_basic_credentials,
@@ -46,6 +52,7 @@ from ._request_values import (
 )
 from .exceptions import FatalClientError
 from .models import (
+    AbstractAccessToken,
     AbstractApplication,
     _is_hashed_secret,
     get_access_token_model,
@@ -214,6 +221,24 @@ def _hs256_key(request):
         return None
     # Unhashed, the application's own key: a project may have overridden jwk_key.
     return jwk.JWK(kty="oct", k=base64url_encode(secret)) if hashed else request.client.jwk_key
+
+
+def _revocation_fields(refresh_token_accessor):
+    """The fields of an access token to load for revoking it, or ``()`` for all of them.
+
+    As shipped, revoking deletes the row: the deletion needs its primary key, the client check its
+    application's id, and the choice of what to revoke whether its refresh token is live. An access token
+    model whose ``revoke()`` does more, or a project listening to its deletion signals, gets whole rows.
+    """
+    if (
+        AccessToken.revoke is not AbstractAccessToken.revoke
+        or pre_delete.has_listeners(AccessToken)
+        or post_delete.has_listeners(AccessToken)
+    ):
+        return ()
+    if refresh_token_accessor is None:
+        return ("application",)
+    return ("application", f"{refresh_token_accessor}__revoked")
 
 
 class OAuth2Validator(RequestValidator):
@@ -721,8 +746,11 @@ class OAuth2Validator(RequestValidator):
                 return
 
     def _access_tokens_with_value(self, token, application):
-        # Revoking needs neither the application nor the user row: only the application's id.
-        access_token = access_token_with_value(token, related=())
+        # Revoking needs neither the application nor the user row, only the application's id, but it needs
+        # the refresh token issued beside the access token: fetched in the same query where it can be.
+        accessor = refresh_token_accessor(RefreshToken)
+        related = () if accessor is None else (accessor,)
+        access_token = access_token_with_value(token, related=related, only=_revocation_fields(accessor))
         if access_token is None or access_token.application_id != application.pk:
             return []
         return [access_token]

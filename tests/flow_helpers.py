@@ -280,3 +280,9 @@ def access_token_row(value):
 
 def refresh_token_row(value):
     return get_refresh_token_model().objects.filter(token=value).first()
+
+
+def sent_statements(captured):
+    """The SQL of a ``CaptureQueriesContext``, without SQLite's ``BEGIN``: Django sends that one itself,
+    while the PostgreSQL and MySQL drivers open their transactions out of its sight."""
+    return [query["sql"].strip() for query in captured.captured_queries if query["sql"].strip() != "BEGIN"]

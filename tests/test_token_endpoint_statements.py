@@ -27,6 +27,7 @@ from tests.flow_helpers import (
     pkce_pair,
     post_token,
     refresh,
+    sent_statements,
 )
 
 
@@ -38,13 +39,9 @@ TABLE = re.compile(r"""\b(?:FROM|INTO|UPDATE)\s+[`"]?(\w+)""", re.IGNORECASE)
 
 
 def statements(captured):
-    """``(verb, table)`` of each statement Django sent, without SQLite's BEGIN (PostgreSQL and MySQL
-    drivers open the transaction themselves, out of Django's sight)."""
+    """``(verb, table)`` of each statement Django sent (``sent_statements``)."""
     summary = []
-    for query in captured.captured_queries:
-        sql = query["sql"].strip()
-        if sql == "BEGIN":
-            continue
+    for sql in sent_statements(captured):
         table = TABLE.search(sql)
         summary.append((sql.split()[0].upper(), table.group(1) if table else sql))
     return summary

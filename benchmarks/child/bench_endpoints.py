@@ -1,16 +1,23 @@
 """Child of ``python -m benchmarks endpoints``: time the endpoints that issue and manage tokens.
 
-Run as ``python -m bench_endpoints`` on a fresh copy of a database the parent migrated, once per endpoint.
-It creates its own user, applications, codes and tokens through the models (untimed), then serves
-``oauth2_provider.urls`` in-process through Django's test client and times requests to one endpoint,
-counting the SQL statements Django sends. Like bench_settings.py it must work with our package and with
-every upstream release, so it uses only their common public API. Configured by environment variables:
+Run as ``python -m bench_endpoints`` on a fresh copy of a database the parent migrated, one child per
+contender and endpoint, all of one endpoint alive at once. It creates its own user, applications, codes and
+tokens through the models (untimed), then serves ``oauth2_provider.urls`` in-process through Django's test
+client. Like bench_settings.py it must work with our package and with every upstream release, so it uses
+only their common public API. Configured by environment variables:
 
-- ``BENCH_ENDPOINTS_REQUESTS``: timed requests per endpoint, after a short warm-up;
+- ``BENCH_ENDPOINTS_REQUESTS``: the timed requests the parent will ask for in all (their codes and tokens
+  are made beforehand);
 - ``BENCH_ENDPOINTS_SECRET``: how the client secrets are stored: ``clear`` (``hash_client_secret=False``),
   ``pbkdf2`` (Django's default hasher) or ``fast`` (one PBKDF2 iteration, ``bench_hashers.py``);
-- ``BENCH_ENDPOINTS_ENDPOINT``: the endpoint to time, a key of ``ENDPOINTS``;
-- ``BENCH_ENDPOINTS_RESULT``: path of the JSON file the measurements are written to.
+- ``BENCH_ENDPOINTS_ENDPOINT``: the endpoint to time, a key of ``ENDPOINTS``.
+
+The conversation with the parent, one line each way, JSON answers on the standard output (everything else
+the child prints goes to its log, the standard error): after the fixtures and a short warm-up it says
+``{"ready": ...}``; then each ``run N`` line from the parent times N requests and answers with their
+statuses, wall and CPU seconds and SQL statements; ``quit`` (or the end of its input) ends it. The parent
+alternates the contenders' children every few requests, so that the machine's speed, which drifts on a
+shared host, is the same for all of them.
 
 This module is also the URLconf: ``main()`` fills ``urlpatterns`` once Django is set up.
 """
@@ -256,13 +263,16 @@ ENDPOINTS = {
 }
 
 
-def measure(request, client, requests):
-    """Statuses seen, wall and CPU seconds of this process, and SQL statements of ``requests`` calls of
-    ``request``, after a warm-up."""
-    from django.db import connection
-
+def warm_up(request, client):
     for _ in range(WARMUP_REQUESTS):
         request(client)
+
+
+def measure(request, client, requests):
+    """Statuses seen, wall and CPU seconds of this process, and SQL statements of ``requests`` calls of
+    ``request``."""
+    from django.db import connection
+
     statements = 0
 
     def count_statement(execute, sql, params, many, context):
@@ -284,6 +294,18 @@ def measure(request, client, requests):
     }
 
 
+def answer_commands(commands, answers, request, client):
+    """Serve the parent's ``run N`` lines until ``quit`` or the end of ``commands``."""
+    for line in commands:
+        command, _, argument = line.strip().partition(" ")
+        if command == "quit":
+            return
+        if command != "run":
+            raise SystemExit(f"unknown command from the parent: {line!r}")
+        answers.write(json.dumps(measure(request, client, int(argument))) + "\n")
+        answers.flush()
+
+
 def relax_sqlite_durability(sender, connection, **kwargs):
     """No fsync per commit on SQLite: the disk, not the package, would set every writing endpoint's rate."""
     if connection.vendor == "sqlite":
@@ -291,6 +313,10 @@ def relax_sqlite_durability(sender, connection, **kwargs):
 
 
 def main():
+    # The answers keep the standard output to themselves: whatever else is printed goes to the log.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench_endpoints_settings"
     import django
     from django.db.backends.signals import connection_created
@@ -311,11 +337,11 @@ def main():
     client = Client()
     if signed_in:
         client.force_login(fixtures.user)
-    cell = {"endpoint": name, "expected": expected, "requests": requests}
-    cell.update(measure(build(fixtures), client, requests))
-    print(cell, file=sys.stderr)
-    with open(os.environ["BENCH_ENDPOINTS_RESULT"], "w") as file:
-        json.dump(cell, file)
+    request = build(fixtures)
+    warm_up(request, client)
+    answers.write(json.dumps({"ready": name, "expected": expected}) + "\n")
+    answers.flush()
+    answer_commands(sys.stdin, answers, request, client)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import DeleteView, ListView
 
-from .._refresh_tokens import revoke_access_token
+from .._refresh_tokens import refresh_token_accessor, revoke_access_token
 from ..models import get_access_token_model, get_refresh_token_model
 from ._objects import PrimaryKeyObjectMixin
 
@@ -33,7 +33,10 @@ class AuthorizedTokenDeleteView(LoginRequiredMixin, PrimaryKeyObjectMixin, Delet
     model = get_access_token_model()
 
     def get_queryset(self):
-        return super().get_queryset().filter(user=self.request.user)
+        tokens = super().get_queryset().filter(user=self.request.user)
+        # Revoking needs the refresh token issued beside the access token: fetch it in the same query.
+        accessor = refresh_token_accessor(get_refresh_token_model())
+        return tokens if accessor is None else tokens.select_related(accessor)
 
     def form_valid(self, form):
         """Revoke the access token together with the refresh token issued beside it.
