@@ -17,12 +17,12 @@ status 1) when a view answers with another status than a resource server must (2
 
 import argparse
 import json
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import contenders as contender_types
 from .children import log_tail, run_child
 from .common import (
+    RequestCell,
     child_files,
     exit_status,
     format_table,
@@ -69,39 +69,16 @@ def bearer_tokens(rows):
     return {"valid": f"ct-{min(live)}", "unknown": UNKNOWN_TOKEN, "expired": f"ct-{expired}"}
 
 
-@dataclass
-class Cell:
-    """Every run of one (contender, view, token kind) pair; the table shows medians over the runs."""
+@dataclass(kw_only=True)
+class Cell(RequestCell):
+    """Every run of one (contender, view, token kind) triple."""
 
-    contender: str
     view: str
     token: str
-    requests: int
-    seconds: list = field(default_factory=list)
-    queries: list = field(default_factory=list)
-    statuses: set = field(default_factory=set)
-
-    def add_run(self, run):
-        """Record one run as the child reported it."""
-        self.seconds.append(run["seconds"])
-        self.queries.append(run["queries"])
-        self.statuses.update(run["statuses"])
 
     @property
-    def expected_status(self):
+    def expected(self):
         return EXPECTED_STATUS[self.view][self.token]
-
-    @property
-    def ok(self):
-        return self.statuses == {self.expected_status}
-
-    @property
-    def requests_per_s(self):
-        return self.requests / statistics.median(self.seconds)
-
-    @property
-    def queries_per_request(self):
-        return statistics.median(self.queries) / self.requests
 
 
 def measure(database, contender, requests, tokens, log_stem):
@@ -145,20 +122,13 @@ def table(cells):
                 cell.view,
                 cell.token,
                 cell.contender,
-                _status(cell),
+                cell.status,
                 f"{cell.requests_per_s:,.0f}",
-                f"{cell.queries_per_request:.2f}",
+                f"{cell.statements_per_request:.2f}",
                 f"{cell.requests_per_s / reference.requests_per_s:.2f}",
             )
         )
     return format_table(lines, TEXT_COLUMNS)
-
-
-def _status(cell):
-    if cell.ok:
-        return str(cell.expected_status)
-    seen = ",".join(map(str, sorted(cell.statuses)))
-    return f"{seen} FAILED (expected {cell.expected_status})"
 
 
 def main(argv):
@@ -181,7 +151,8 @@ def main(argv):
                 crashed.append(contender.label)
             for run in runs or ():
                 key = (contender.label, run["view"], run["token"])
-                cells.setdefault(key, Cell(*key, requests=run["requests"])).add_run(run)
+                cell = Cell(contender=key[0], view=key[1], token=key[2], requests=run["requests"])
+                cells.setdefault(key, cell).add_run(run)
 
     print(
         f"resource server on {args.db} ({server}), {args.tokens:,} access tokens in the table,"
@@ -209,7 +180,7 @@ _JSON_CELL_FIELDS = (
     "ok",
     "statuses",
     "requests_per_s",
-    "queries_per_request",
+    "statements_per_request",
     "seconds",
     "queries",
 )

@@ -3,9 +3,11 @@
 import contextlib
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -116,6 +118,48 @@ def format_table(lines, text_columns=1):
     text = [aligned(line) for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(text)
+
+
+@dataclass(kw_only=True)
+class RequestCell:
+    """Every run of one contender on one kind of request, as the children report them; the tables show
+    medians over the runs. A subclass names the kind of request and says its ``expected`` status."""
+
+    contender: str
+    requests: int
+    seconds: list = field(default_factory=list)
+    cpu_seconds: list = field(default_factory=list)
+    queries: list = field(default_factory=list)
+    statuses: set = field(default_factory=set)
+
+    def add_run(self, run):
+        self.seconds.append(run["seconds"])
+        self.cpu_seconds.append(run["cpu_seconds"])
+        self.queries.append(run["queries"])
+        self.statuses.update(run["statuses"])
+
+    @property
+    def ok(self):
+        return self.statuses == {self.expected}
+
+    @property
+    def status(self):
+        if self.ok:
+            return str(self.expected)
+        return f"{','.join(map(str, sorted(self.statuses)))} FAILED (expected {self.expected})"
+
+    @property
+    def requests_per_s(self):
+        return self.requests / statistics.median(self.seconds)
+
+    @property
+    def cpu_ms_per_request(self):
+        """The child's own CPU time per request: what other processes on a busy machine disturb least."""
+        return 1000 * statistics.median(self.cpu_seconds) / self.requests
+
+    @property
+    def statements_per_request(self):
+        return statistics.median(self.queries) / self.requests
 
 
 def write_json(path, document):

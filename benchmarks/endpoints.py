@@ -22,12 +22,12 @@ approval), or when its child crashes.
 """
 
 import argparse
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import contenders as contender_types
 from .children import ChildGone, Conversation, log_tail
 from .common import (
+    RequestCell,
     child_files,
     exit_status,
     format_table,
@@ -89,47 +89,12 @@ def parse_args(argv):
     return args
 
 
-@dataclass
-class Cell:
-    """Every run of one (contender, endpoint) pair; the table shows medians over the runs."""
+@dataclass(kw_only=True)
+class Cell(RequestCell):
+    """Every run of one (contender, endpoint) pair."""
 
-    contender: str
     endpoint: str
     expected: int
-    requests: int
-    seconds: list = field(default_factory=list)
-    cpu_seconds: list = field(default_factory=list)
-    queries: list = field(default_factory=list)
-    statuses: set = field(default_factory=set)
-
-    def add_run(self, run):
-        self.seconds.append(run["seconds"])
-        self.cpu_seconds.append(run["cpu_seconds"])
-        self.queries.append(run["queries"])
-        self.statuses.update(run["statuses"])
-
-    @property
-    def ok(self):
-        return self.statuses == {self.expected}
-
-    @property
-    def requests_per_s(self):
-        return self.requests / statistics.median(self.seconds)
-
-    @property
-    def cpu_ms_per_request(self):
-        """The child's own CPU time per request: what other processes on a busy machine disturb least."""
-        return 1000 * statistics.median(self.cpu_seconds) / self.requests
-
-    @property
-    def statements_per_request(self):
-        return statistics.median(self.queries) / self.requests
-
-    @property
-    def status(self):
-        if self.ok:
-            return str(self.expected)
-        return f"{','.join(map(str, sorted(self.statuses)))} FAILED (expected {self.expected})"
 
 
 def interleaved(contenders, turn):
@@ -231,20 +196,24 @@ COLUMNS = (
 
 def table(cells, contenders):
     """Aligned rows by endpoint, then in the order of ``contenders`` (labels, ours first); the ``x ours``
-    columns divide by ours."""
+    columns divide by ours (``-`` where ours crashed)."""
     ours = {cell.endpoint: cell for cell in cells if cell.contender == contenders[0]}
+
+    def times_ours(cell, measure):
+        reference = ours.get(cell.endpoint)
+        return "-" if reference is None else f"{measure(cell) / measure(reference):.2f}"
+
     rows = [COLUMNS]
     for cell in sorted(cells, key=lambda c: (ENDPOINTS.index(c.endpoint), contenders.index(c.contender))):
-        reference = ours[cell.endpoint]
         rows.append(
             (
                 cell.endpoint,
                 cell.contender,
                 cell.status,
                 f"{cell.requests_per_s:,.0f}",
-                f"{cell.requests_per_s / reference.requests_per_s:.2f}",
+                times_ours(cell, lambda c: c.requests_per_s),
                 f"{cell.cpu_ms_per_request:.2f}",
-                f"{cell.cpu_ms_per_request / reference.cpu_ms_per_request:.2f}",
+                times_ours(cell, lambda c: c.cpu_ms_per_request),
                 f"{cell.statements_per_request:.2f}",
             )
         )
@@ -305,8 +274,14 @@ def main(argv):
                 crashed.extend(lost)
                 for label, run in runs.items():
                     key = (label, endpoint)
-                    cell = cells.setdefault(key, Cell(*key, expected=run["expected"], requests=args.requests))
-                    cell.add_run(run)
+                    if key not in cells:
+                        cells[key] = Cell(
+                            contender=label,
+                            endpoint=endpoint,
+                            expected=run["expected"],
+                            requests=args.requests,
+                        )
+                    cells[key].add_run(run)
 
     print(
         f"authorization server endpoints on {args.db} ({server}), client secrets stored {args.secret},"

@@ -14,7 +14,8 @@ This module is also the URLconf: ``main()`` fills ``urlpatterns`` once Django is
 import json
 import os
 import sys
-import time
+
+from bench_timing import timed_requests
 
 
 WARMUP_REQUESTS = 50
@@ -53,26 +54,16 @@ VIEWS = {"protected": "/protected/", "drf": "/drf/"}
 
 
 def measure(client, url, token, requests):
-    """Status codes seen, seconds and queries for ``requests`` GETs of ``url`` with ``token``."""
-    from django.db import connection
-
+    """Statuses seen, seconds and statements of ``requests`` GETs of ``url`` with ``token``, after a
+    warm-up."""
     authorization = f"Bearer {token}"
+
+    def request():
+        return client.get(url, HTTP_AUTHORIZATION=authorization)
+
     for _ in range(WARMUP_REQUESTS):
-        client.get(url, HTTP_AUTHORIZATION=authorization)
-    queries = 0
-
-    def count_query(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
-
-    statuses = set()
-    with connection.execute_wrapper(count_query):
-        started = time.perf_counter()
-        for _ in range(requests):
-            statuses.add(client.get(url, HTTP_AUTHORIZATION=authorization).status_code)
-        seconds = time.perf_counter() - started
-    return {"statuses": sorted(statuses), "seconds": seconds, "queries": queries}
+        request()
+    return timed_requests(request, requests)
 
 
 def main():

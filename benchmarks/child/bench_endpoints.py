@@ -28,10 +28,10 @@ import json
 import os
 import secrets
 import sys
-import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from bench_timing import timed_requests
 from django.urls import reverse
 
 
@@ -268,32 +268,6 @@ def warm_up(request, client):
         request(client)
 
 
-def measure(request, client, requests):
-    """Statuses seen, wall and CPU seconds of this process, and SQL statements of ``requests`` calls of
-    ``request``."""
-    from django.db import connection
-
-    statements = 0
-
-    def count_statement(execute, sql, params, many, context):
-        nonlocal statements
-        statements += 1
-        return execute(sql, params, many, context)
-
-    statuses = set()
-    with connection.execute_wrapper(count_statement):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for _ in range(requests):
-            statuses.add(request(client).status_code)
-        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    return {
-        "statuses": sorted(statuses),
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "queries": statements,
-    }
-
-
 def answer_commands(commands, answers, request, client):
     """Serve the parent's ``run N`` lines until ``quit`` or the end of ``commands``."""
     for line in commands:
@@ -302,7 +276,7 @@ def answer_commands(commands, answers, request, client):
             return
         if command != "run":
             raise SystemExit(f"unknown command from the parent: {line!r}")
-        answers.write(json.dumps(measure(request, client, int(argument))) + "\n")
+        answers.write(json.dumps(timed_requests(lambda: request(client), int(argument))) + "\n")
         answers.flush()
 
 
