@@ -6,45 +6,17 @@
 
 import os
 import sys
+from pathlib import Path
 
-import django
-from django.conf import settings
 from django.core.management import call_command
 
 
-settings.configure(
-    INSTALLED_APPS=[
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "django.contrib.admin",
-        "oauth2_provider",
-    ],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["SITE_DATABASE"]}},
-    MIDDLEWARE=[
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ],
-    TEMPLATES=[
-        {
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "APP_DIRS": True,
-            "OPTIONS": {
-                "context_processors": [
-                    "django.template.context_processors.request",
-                    "django.contrib.auth.context_processors.auth",
-                    "django.contrib.messages.context_processors.messages",
-                ]
-            },
-        }
-    ],
-    SECRET_KEY="install-tests",
-    USE_TZ=True,
-    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-)
-django.setup()
+# The folder of the shared settings holds no oauth2_provider: the installed one is what runs.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from minimal_site import configure  # noqa: E402
+
+
+configure(os.environ["SITE_DATABASE"])
 
 if sys.argv[1:] == ["new-application"]:
     from oauth2_provider.models import get_application_model

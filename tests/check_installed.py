@@ -6,45 +6,11 @@ Run as a script from outside the checkout, so ``oauth2_provider`` can only come 
 import sys
 from pathlib import Path
 
-import django
-from django.conf import settings
 from django.core.management import call_command
+from minimal_site import configure
 
 
-settings.configure(
-    INSTALLED_APPS=[
-        "django.contrib.admin",
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "django.contrib.staticfiles",
-        "oauth2_provider",
-    ],
-    STATIC_URL="/static/",
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    MIDDLEWARE=[
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-    ],
-    TEMPLATES=[
-        {
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "APP_DIRS": True,
-            "OPTIONS": {
-                "context_processors": [
-                    "django.template.context_processors.request",
-                    "django.contrib.auth.context_processors.auth",
-                    "django.contrib.messages.context_processors.messages",
-                ]
-            },
-        }
-    ],
-    SECRET_KEY="package-check",
-    USE_TZ=True,
-)
-django.setup()
+configure(":memory:")
 
 import oauth2_provider  # noqa: E402
 
