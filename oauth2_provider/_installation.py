@@ -9,10 +9,11 @@ Standard library only: ``standin/setup.py`` loads this file on its own to build 
 """
 
 import base64
+import csv
 import hashlib
 import re
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 LTS_DISTRIBUTION = "django-oauth-toolkit-lts"
@@ -35,7 +36,21 @@ def _canonical(name):
 
 
 def _files_of_package(distribution):
-    return [path for path in distribution.files or () if path.parts and path.parts[0] == PACKAGE]
+    """``(path, digest)`` of each file in the package that ``distribution``'s RECORD lists.
+
+    The RECORD is read as written: ``Distribution.files`` leaves out the files that are missing on disk
+    since Python 3.12, and a missing file is one of the things to find.
+    """
+    record = distribution.read_text("RECORD") or ""
+    files = []
+    for row in csv.reader(record.splitlines()):
+        if not row:
+            continue
+        path = PurePosixPath(row[0])
+        if path.parts[:1] == (PACKAGE,):
+            algorithm, _, digest = (row[1] if len(row) > 1 else "").partition("=")
+            files.append((path, digest if algorithm == "sha256" else None))
+    return files
 
 
 def foreign_owners():
@@ -58,24 +73,24 @@ def files_not_ours(package_dir):
     Empty when the record cannot tell (an editable install or a checkout lists no package files).
     """
     try:
-        ours = _files_of_package(metadata.distribution(LTS_DISTRIBUTION))
+        distribution = metadata.distribution(LTS_DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return []
-    recorded = {path for path in ours if path.hash is not None and path.hash.mode == "sha256"}
-    if not any(path.name == "__init__.py" and len(path.parts) == 2 for path in recorded):
+    recorded = [(path, digest) for path, digest in _files_of_package(distribution) if digest]
+    if PurePosixPath(PACKAGE, "__init__.py") not in {path for path, _ in recorded}:
         return []
-    package_dir = Path(package_dir)
     differing = []
-    by_location = {}
-    for path in recorded:
-        location = Path(path.locate())
-        by_location[location.resolve()] = path
+    known = set()
+    for path, digest in recorded:
+        location = Path(distribution.locate_file(path))
+        known.add(location.resolve())
         if not location.is_file():
             differing.append(f"{path} (missing)")
-        elif _record_digest(location) != path.hash.value:
+        elif _record_digest(location) != digest:
             differing.append(f"{path} (changed)")
+    package_dir = Path(package_dir)
     for location in sorted(package_dir.rglob("*.py")):
-        if location.resolve() not in by_location:
+        if location.resolve() not in known:
             differing.append(f"{PACKAGE}/{location.relative_to(package_dir).as_posix()} (not ours)")
     return sorted(differing)
 
