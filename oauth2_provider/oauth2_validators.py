@@ -1065,7 +1065,15 @@ class OAuth2Validator(RequestValidator):
         return released
 
     def get_userinfo_claims(self, request):
-        """The UserInfo endpoint's claims: those the ID token would carry for this access token."""
+        """The UserInfo endpoint's claims: those the ID token would carry for this access token.
+
+        A token without an end user (client credentials granted ``openid``) has no claims to give: it is
+        the wrong token for this endpoint, ``invalid_token`` (OpenID Connect Core 5.3.3), not a crash.
+        """
+        if request.user is None:
+            raise errors.InvalidTokenError(
+                description=gettext("The access token was not issued for an end user."), request=request
+            )
         return self.get_oidc_claims(request.access_token, None, request)
 
     # OpenID Connect: authorization request checks
