@@ -32,6 +32,7 @@ from oauthlib.openid import RequestValidator
 
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
+from ._compact_jws import is_compact_jws
 from ._lookups import (
     access_token_with_value,
     application_with_client_id,
@@ -979,6 +980,8 @@ class OAuth2Validator(RequestValidator):
         as that token's user. With ``check_expiry``, the JWT's ``exp`` and ``nbf`` are checked and so is
         the row's own expiry, which a re-signed token with a new ``exp`` cannot move.
         """
+        if not is_compact_jws(token):
+            return None, None
         try:
             # The key lookup is inside: a project's override may let a malformed token's errors out.
             key = self._get_key_for_token(token)

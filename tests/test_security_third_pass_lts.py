@@ -4,13 +4,23 @@ Every attack has a control beside it, the legitimate request that is still serve
 the attack was recognised and not that the set-up was broken.
 """
 
+import json
+
 import pytest
+from django.contrib.auth import get_user
 from django.test import Client
 from django.urls import include, path, reverse
 
 from oauth2_provider.models import get_application_model
 
-from .flow_helpers import CLIENT_SECRET, assert_oauth_error, basic_auth, issued_tokens, post_token, rsa_pem
+from .flow_helpers import (
+    CLIENT_SECRET,
+    assert_oauth_error,
+    basic_auth,
+    issued_tokens,
+    post_token,
+    rsa_pem,
+)
 
 
 urlpatterns = [path("o/", include("oauth2_provider.urls"))]
@@ -67,3 +77,44 @@ def test_end_user_token_gets_its_claims_at_userinfo(signed_in_client, oidc_app, 
 
     assert response.status_code == 200, response.content
     assert response.json()["sub"] == str(resource_owner.pk)
+
+
+# 9. Only a compact JWS where a signed JWT is expected
+
+
+def json_serialized(id_token):
+    """The same signed ID token in the JWS JSON serialization (RFC 7515 section 7.2), signature intact.
+
+    jwcrypto's JWT parser picks JWS or JWE by the number of dots; two in an unprotected header member
+    make it parse the JSON form as a JWS.
+    """
+    protected, payload, signature = id_token.split(".")
+    document = {"protected": protected, "payload": payload, "signature": signature, "header": {"note": ".."}}
+    return json.dumps(document)
+
+
+@pytest.fixture
+def logout_enabled(provider_settings, oidc):
+    provider_settings(OIDC_RP_INITIATED_LOGOUT_ENABLED=True, OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT=False)
+
+
+def logout_with_hint(browser, hint):
+    return browser.get(reverse("oauth2_provider:rp-initiated-logout"), {"id_token_hint": hint})
+
+
+def test_id_token_hint_in_json_serialization_is_refused(signed_in_client, oidc_app, logout_enabled):
+    id_token = issued_tokens(signed_in_client, oidc_app, scope="openid read")["id_token"]
+
+    response = logout_with_hint(signed_in_client, json_serialized(id_token))
+
+    assert response.status_code == 400
+    assert get_user(signed_in_client).is_authenticated
+
+
+def test_id_token_hint_in_compact_serialization_logs_out(signed_in_client, oidc_app, logout_enabled):
+    id_token = issued_tokens(signed_in_client, oidc_app, scope="openid read")["id_token"]
+
+    response = logout_with_hint(signed_in_client, id_token)
+
+    assert response.status_code == 302, response.content
+    assert not get_user(signed_in_client).is_authenticated
