@@ -16,6 +16,8 @@ from oauth2_provider.models import get_application_model
 from .flow_helpers import (
     CLIENT_SECRET,
     assert_oauth_error,
+    authorization_params,
+    authorize_url,
     basic_auth,
     issued_tokens,
     post_token,
@@ -118,3 +120,33 @@ def test_id_token_hint_in_compact_serialization_logs_out(signed_in_client, oidc_
 
     assert response.status_code == 302, response.content
     assert not get_user(signed_in_client).is_authenticated
+
+
+# 4. Clickjacking: the consent page and the logout confirmation in a hostile site's frame
+
+
+def assert_framing_denied(response):
+    assert response.status_code == 200, response.content
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+@pytest.fixture(params=[False, True], ids=["no framing middleware", "XFrameOptionsMiddleware SAMEORIGIN"])
+def framing_middleware(request, settings):
+    # With or without Django's middleware (whose default is SAMEORIGIN), the pages refuse every frame.
+    if request.param:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.clickjacking.XFrameOptionsMiddleware"]
+
+
+def test_consent_page_cannot_be_framed(signed_in_client, code_app, without_pkce, framing_middleware):
+    page = signed_in_client.get(authorize_url(authorization_params(code_app)))
+
+    assert_framing_denied(page)
+    assert "form" in page.context
+
+
+def test_logout_confirmation_cannot_be_framed(signed_in_client, logout_enabled, framing_middleware):
+    page = signed_in_client.get(reverse("oauth2_provider:rp-initiated-logout"))
+
+    assert_framing_denied(page)
+    assert "form" in page.context

@@ -13,6 +13,7 @@ from django.views.generic import FormView, View
 from oauthlib import oauth2
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired
 
+from .._framing import deny_framing
 from .._lookups import application_with_client_id, issued_access_token, recording_issued_access_tokens
 from ..compat import login_not_required
 from ..exceptions import FatalClientError, OAuthToolkitError
@@ -76,6 +77,8 @@ def _prompt(request):
 # The LoginRequiredMixin below sends anonymous users to the login page; Django's
 # LoginRequiredMiddleware must not do it first (it knows nothing about prompt=none).
 @method_decorator(login_not_required, name="dispatch")
+# The consent page: one click grants the client access, so no other site may frame it.
+@method_decorator(deny_framing, name="dispatch")
 class BaseAuthorizationView(LoginRequiredMixin, OAuthLibMixin, View):
     """The authorization endpoint (RFC 6749 section 3.1), without a policy for granting access.
 
