@@ -51,6 +51,7 @@ from ._request_values import (
     http_request_for_authentication,
     is_lookup_safe,
 )
+from ._token_verdict import is_honoured
 from .exceptions import FatalClientError
 from .models import (
     AbstractAccessToken,
@@ -481,6 +482,9 @@ class OAuth2Validator(RequestValidator):
             # or an attacker who injects a code obtained without PKCE defeats the client's PKCE (downgrade).
             log.debug("Code rejected: a code_verifier for a code issued without code_challenge")
             return False
+        if not is_honoured(client, grant.user, request):
+            log.debug("Code rejected: its user can no longer sign in")
+            return False
         request.user = grant.user
         request.scopes = grant.scope.split(" ")
         # The OpenID Connect parameters of the authorization request travel with the code.
@@ -686,6 +690,9 @@ class OAuth2Validator(RequestValidator):
             return False
         if found.revoked is None and is_past_lifetime(found):
             return False
+        if not is_honoured(client, found.user, request):
+            log.debug("Refresh token rejected: its user can no longer sign in")
+            return False
         request.user = found.user
         request.refresh_token = found.token
         # Kept for get_original_scopes and save_bearer_token, which would otherwise query it again.
@@ -783,9 +790,9 @@ class OAuth2Validator(RequestValidator):
         if access_token is None or not access_token.is_valid(scopes):
             self._set_oauth2_error_on_request(request, access_token, scopes)
             return False
-        if access_token.application is not None and not access_token.application.is_usable(request):
-            # The application was disabled after issuing the token: its tokens stop working with it, as its
-            # requests for new ones already do (upstream #1260).
+        if not is_honoured(access_token.application, access_token.user, request):
+            # The application was disabled after issuing the token (upstream #1260), or its user can no
+            # longer sign in: its tokens stop working with it, as its requests for new ones already do.
             request.oauth2_error = {
                 "error": "invalid_token",
                 "error_description": gettext("The access token is invalid."),
@@ -954,6 +961,8 @@ class OAuth2Validator(RequestValidator):
         """
         id_token = self._load_id_token(token) if token else None
         if id_token is None or not id_token.allow_scopes(scopes):
+            return False
+        if not is_honoured(id_token.application, id_token.user, request):
             return False
         if not AccessToken.objects.filter(id_token=id_token, expires__gt=timezone.now()).exists():
             log.debug("ID token %s refused as a bearer: its access token is expired or revoked", id_token.jti)

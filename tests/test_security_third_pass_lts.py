@@ -8,10 +8,16 @@ import json
 
 import pytest
 from django.contrib.auth import get_user
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_application_model
+from oauth2_provider.views.generic import ProtectedResourceView
 
 from .flow_helpers import (
     CLIENT_SECRET,
@@ -19,13 +25,33 @@ from .flow_helpers import (
     authorization_params,
     authorize_url,
     basic_auth,
+    exchange_code,
     issued_tokens,
+    obtain_code,
     post_token,
+    refresh,
     rsa_pem,
 )
 
 
-urlpatterns = [path("o/", include("oauth2_provider.urls"))]
+class Api(ProtectedResourceView):
+    def get(self, request):
+        return HttpResponse("ok")
+
+
+class DRFApi(APIView):
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("o/", include("oauth2_provider.urls")),
+    path("api/", Api.as_view()),
+    path("drf/", DRFApi.as_view()),
+]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -150,3 +176,102 @@ def test_logout_confirmation_cannot_be_framed(signed_in_client, logout_enabled, 
 
     assert_framing_denied(page)
     assert "form" in page.context
+
+
+# 5 and 2. One verdict for every view of a token: a disabled application, a deactivated user
+
+
+def bearer(path, token):
+    return Client().get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def introspects_active(service_app, token):
+    response = Client().post(
+        reverse("oauth2_provider:introspect"),
+        {"token": token},
+        **basic_auth(service_app.client_id, CLIENT_SECRET),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["active"]
+
+
+# Each probe asks one view whether it honours the tokens: True if it serves them.
+PROBES = {
+    "protected view": lambda app, service_app, tokens: bearer("/api/", tokens["access_token"]),
+    "Django REST framework": lambda app, service_app, tokens: bearer("/drf/", tokens["access_token"]),
+    "ID token as bearer": lambda app, service_app, tokens: bearer("/api/", tokens["id_token"]),
+    "UserInfo": lambda app, service_app, tokens: bearer(
+        reverse("oauth2_provider:user-info"), tokens["access_token"]
+    ),
+    "introspection": lambda app, service_app, tokens: introspects_active(service_app, tokens["access_token"]),
+    "refresh": lambda app, service_app, tokens: (
+        refresh(Client(), app, tokens["refresh_token"]).status_code == 200
+    ),
+}
+
+
+@pytest.fixture(params=list(PROBES))
+def probe(request):
+    return PROBES[request.param]
+
+
+@pytest.fixture
+def oidc_tokens(signed_in_client, oidc_app):
+    return issued_tokens(signed_in_client, oidc_app, scope="openid read")
+
+
+def test_every_view_honours_the_tokens_of_a_usable_application_and_active_user(
+    probe, oidc_app, service_app, oidc_tokens
+):
+    assert probe(oidc_app, service_app, oidc_tokens)
+
+
+def test_no_view_honours_the_tokens_of_an_application_that_is_not_usable(
+    probe, oidc_app, service_app, oidc_tokens, monkeypatch
+):
+    # is_usable() is the hook a project's Application model overrides to disable a client (upstream #1260).
+    monkeypatch.setattr(Application, "is_usable", lambda self, request: self.pk != oidc_app.pk)
+
+    assert not probe(oidc_app, service_app, oidc_tokens)
+
+
+def test_no_view_honours_the_tokens_of_a_deactivated_user(
+    probe, oidc_app, service_app, oidc_tokens, resource_owner
+):
+    resource_owner.is_active = False
+    resource_owner.save()
+
+    assert not probe(oidc_app, service_app, oidc_tokens)
+
+
+def test_a_pending_code_of_a_deactivated_user_is_not_redeemed(signed_in_client, oidc_app, resource_owner):
+    code = obtain_code(signed_in_client, oidc_app, scope="openid read")
+    resource_owner.is_active = False
+    resource_owner.save()
+
+    assert_oauth_error(exchange_code(Client(), oidc_app, code), 400, "invalid_grant")
+
+
+@pytest.fixture
+def inactive_users_may_sign_in(settings):
+    # Django's own way to let inactive users sign in, and so the explicit opt-in to serve their tokens.
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+
+
+def test_a_site_that_lets_inactive_users_sign_in_serves_their_tokens(
+    probe, oidc_app, service_app, oidc_tokens, resource_owner, inactive_users_may_sign_in
+):
+    resource_owner.is_active = False
+    resource_owner.save()
+
+    assert probe(oidc_app, service_app, oidc_tokens)
+
+
+def test_a_site_that_lets_inactive_users_sign_in_redeems_their_codes(
+    inactive_users_may_sign_in, signed_in_client, oidc_app, resource_owner
+):
+    code = obtain_code(signed_in_client, oidc_app, scope="openid read")
+    resource_owner.is_active = False
+    resource_owner.save()
+
+    assert exchange_code(Client(), oidc_app, code).status_code == 200
