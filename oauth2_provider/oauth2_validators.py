@@ -265,7 +265,9 @@ class OAuth2Validator(RequestValidator):
     @sensitive_variables("provided_secret", "stored_secret")
     def _check_secret(self, provided_secret, stored_secret):
         """Whether ``provided_secret`` is the client's secret, stored hashed or, if not, as plain text."""
-        if not isinstance(provided_secret, str):
+        if not isinstance(provided_secret, str) or not provided_secret:
+            # No secret is no credential, even for a client registered with an empty one: its client id
+            # alone, which is no secret, would otherwise authenticate it (RFC 6749 section 2.3.1).
             return False
         if not _is_hashed_secret(stored_secret):
             # An application saved with hash_client_secret=False.
@@ -412,6 +414,12 @@ class OAuth2Validator(RequestValidator):
         grant) is refused: the client is told it is not authorized for it.
         """
         allowed = GRANT_TYPE_MAPPING.get(grant_type)
+        if (
+            grant_type == "client_credentials"
+            and request.client.client_type != AbstractApplication.CLIENT_CONFIDENTIAL
+        ):
+            # A public client's secret is no secret: it must not get tokens on its own (RFC 6749 section 4.4).
+            return False
         return bool(allowed) and request.client.allows_grant_type(*allowed)
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):

@@ -396,21 +396,29 @@ def test_hs256_client_that_does_not_authenticate_gets_no_id_token(signed_in_clie
 
 @pytest.mark.parametrize("hashed", [True, False], ids=["hashed", "unhashed"])
 @pytest.mark.parametrize(
-    "secret, sent",
-    [("", {}), ("", {"client_secret": ""}), ("x" * 31, {"client_secret": "x" * 31})],
+    "secret, sent, status, error",
+    [
+        # No secret is no client authentication (issue 26): refused before any key is chosen.
+        ("", {}, 401, "invalid_client"),
+        ("", {"client_secret": ""}, 401, "invalid_client"),
+        ("x" * 31, {"client_secret": "x" * 31}, 400, "invalid_scope"),
+    ],
     ids=["empty, none sent", "empty, empty sent", "31 bytes"],
 )
-def test_hs256_never_signs_with_a_short_key(signed_in_client, make_app, oidc, hashed, secret, sent):
+def test_hs256_never_signs_with_a_short_key(
+    signed_in_client, make_app, oidc, hashed, secret, sent, status, error
+):
     """An empty or short HMAC key lets anybody forge ID tokens (RFC 7518 section 3.2 wants 256 bits).
 
-    The client authenticates correctly: only the key is refused, with an OAuth2 error, not a crash.
+    A client with a short secret authenticates correctly: only the key is refused, with an OAuth2 error,
+    not a crash.
     """
     app = hs256_app(make_app, secret=secret, hash_client_secret=hashed)
     code = obtain_code(signed_in_client, app, scope="openid")
 
     response = exchange_code(signed_in_client, app, code, secret=None, **sent)
 
-    assert_oauth_error(response, 400, "invalid_scope")
+    assert_oauth_error(response, status, error)
     assert not IDToken.objects.exists()
 
 

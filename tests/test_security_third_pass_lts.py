@@ -28,6 +28,7 @@ from .flow_helpers import (
     exchange_code,
     issued_tokens,
     obtain_code,
+    pkce_pair,
     post_token,
     refresh,
     rsa_pem,
@@ -275,3 +276,147 @@ def test_a_site_that_lets_inactive_users_sign_in_redeems_their_codes(
     resource_owner.save()
 
     assert exchange_code(Client(), oidc_app, code).status_code == 200
+
+
+# 3. Public clients that authenticate with nothing
+
+
+@pytest.fixture
+def secretless_public_app(make_app):
+    """A public client registered with an empty secret, as the registration form allows for one."""
+    return make_app("secretless", client_type=Application.CLIENT_PUBLIC, client_secret="")
+
+
+def introspect_as(credentials, token, data=None):
+    return Client().post(
+        reverse("oauth2_provider:introspect"), {"token": token, **(data or {})}, **credentials
+    )
+
+
+def test_a_public_client_id_alone_does_not_open_introspection(
+    signed_in_client, code_app, without_pkce, secretless_public_app
+):
+    token = issued_tokens(signed_in_client, code_app)["access_token"]
+
+    response = introspect_as({}, token, {"client_id": secretless_public_app.client_id})
+
+    assert response.status_code == 403
+
+
+def test_a_public_clients_secret_does_not_open_introspection(
+    signed_in_client, code_app, without_pkce, make_app
+):
+    # A public client's secret ships inside the client: whoever has the app has it.
+    public_app = make_app("public with a secret", client_type=Application.CLIENT_PUBLIC)
+    token = issued_tokens(signed_in_client, code_app)["access_token"]
+
+    assert introspect_as(basic_auth(public_app.client_id, CLIENT_SECRET), token).status_code == 403
+
+
+def test_a_confidential_client_introspects(signed_in_client, code_app, without_pkce, service_app):
+    token = issued_tokens(signed_in_client, code_app)["access_token"]
+
+    response = introspect_as(basic_auth(service_app.client_id, CLIENT_SECRET), token)
+
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+
+
+def test_a_public_client_credentials_application_gives_no_token_for_its_id(make_app):
+    # Registered before this release (the form refuses it now): its id alone, no secret.
+    app = make_app(
+        "public service",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        redirect_uris="",
+        client_secret="",
+    )
+
+    response = post_token(Client(), {"grant_type": "client_credentials", "client_id": app.client_id})
+
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+def test_a_public_client_credentials_application_gives_no_token_for_its_public_secret(make_app):
+    app = make_app(
+        "public service",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        redirect_uris="",
+    )
+
+    response = post_token(
+        Client(), {"grant_type": "client_credentials"}, basic_auth(app.client_id, CLIENT_SECRET)
+    )
+
+    assert_oauth_error(response, 400, "unauthorized_client")
+
+
+def test_a_confidential_client_with_an_empty_secret_does_not_authenticate(make_app):
+    app = make_app(
+        "service without secret",
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        redirect_uris="",
+        client_secret="",
+    )
+
+    response = post_token(Client(), {"grant_type": "client_credentials"}, basic_auth(app.client_id, ""))
+
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+def test_a_secretless_public_client_still_runs_the_code_flow_with_pkce(
+    signed_in_client, secretless_public_app
+):
+    verifier, challenge = pkce_pair()
+    code = obtain_code(
+        signed_in_client, secretless_public_app, code_challenge=challenge, code_challenge_method="S256"
+    )
+
+    response = exchange_code(Client(), secretless_public_app, code, secret=None, code_verifier=verifier)
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize(
+    "client_type, grant_type, secret",
+    [
+        (Application.CLIENT_PUBLIC, Application.GRANT_CLIENT_CREDENTIALS, "a-secret"),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_CLIENT_CREDENTIALS, ""),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_AUTHORIZATION_CODE, ""),
+    ],
+    ids=["public client credentials", "confidential without secret", "confidential code without secret"],
+)
+def test_registration_refuses_clients_that_authenticate_with_nothing(
+    signed_in_client, client_type, grant_type, secret
+):
+    response = register(signed_in_client, client_type, grant_type, secret)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert not Application.objects.filter(client_id="attempt-client-id").exists()
+
+
+def test_registration_accepts_a_confidential_client_with_a_secret(signed_in_client):
+    response = register(
+        signed_in_client, Application.CLIENT_CONFIDENTIAL, Application.GRANT_CLIENT_CREDENTIALS, "a-secret"
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert Application.objects.filter(client_id="attempt-client-id").exists()
+
+
+def register(browser, client_type, grant_type, secret):
+    """Submit the registration form as its signed-in user would."""
+    fields = {
+        "name": "attempt",
+        "client_id": "attempt-client-id",
+        "client_secret": secret,
+        "client_type": client_type,
+        "authorization_grant_type": grant_type,
+        "redirect_uris": "https://client.example.com/callback",
+        "post_logout_redirect_uris": "",
+        "allowed_origins": "",
+        "algorithm": "",
+    }
+    return browser.post(reverse("oauth2_provider:register"), fields)
