@@ -405,7 +405,17 @@ class OAuth2Validator(RequestValidator):
     def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
         """Whether the client's grant type allows ``response_type`` (unknown response types are refused)."""
         grant_type = _RESPONSE_TYPE_GRANT.get(response_type)
-        return grant_type is not None and client.allows_grant_type(grant_type)
+        if grant_type is None or not client.allows_grant_type(grant_type):
+            return False
+        if response_type != "code" and getattr(request, "response_mode", None) == "query":
+            # Tokens in a query string end up in the client's logs, proxies and Referer headers (OAuth 2.0
+            # Multiple Response Type Encoding Practices, sections 2.1 and 5: the query encoding MUST NOT be
+            # used for response types that return tokens). Refused before any consent or token.
+            raise errors.InvalidRequestError(
+                description="response_mode=query cannot be used with a response type that returns tokens.",
+                request=request,
+            )
+        return True
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         """Whether the client may use ``grant_type`` at the token endpoint (see ``GRANT_TYPE_MAPPING``).

@@ -25,8 +25,10 @@ from .flow_helpers import (
     authorization_params,
     authorize_url,
     basic_auth,
+    consent,
     exchange_code,
     issued_tokens,
+    location_params,
     obtain_code,
     pkce_pair,
     post_token,
@@ -420,3 +422,80 @@ def register(browser, client_type, grant_type, secret):
         "algorithm": "",
     }
     return browser.post(reverse("oauth2_provider:register"), fields)
+
+
+# 1. Tokens in a URL query (response_mode=query with a response type that returns tokens)
+
+
+@pytest.fixture
+def trusted_implicit_app(oidc, make_app):
+    """An implicit client the user need not approve again: its tokens come without any page shown."""
+    return make_app(
+        "trusted implicit",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_IMPLICIT,
+        algorithm=Application.RS256_ALGORITHM,
+        skip_authorization=True,
+    )
+
+
+@pytest.fixture
+def hybrid_app(oidc, make_app):
+    return make_app(
+        "hybrid",
+        authorization_grant_type=Application.GRANT_OPENID_HYBRID,
+        algorithm=Application.RS256_ALGORITHM,
+    )
+
+
+def assert_no_token_leaves_in_a_query(response):
+    assert response.status_code in (302, 400), response.content
+    location = response.get("Location", "")
+    for name in ("access_token", "id_token", "code"):
+        assert f"{name}=" not in location, location
+    if location:
+        # Refused at the client's redirect URI, as an authorization error (RFC 6749 section 4.2.2.1).
+        assert location_params(response)["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("response_type", ["token", "id_token", "id_token token"])
+def test_implicit_tokens_are_never_sent_in_a_query(signed_in_client, trusted_implicit_app, response_type):
+    params = authorization_params(
+        trusted_implicit_app,
+        response_type=response_type,
+        response_mode="query",
+        scope="openid read",
+        nonce="n",
+    )
+
+    assert_no_token_leaves_in_a_query(signed_in_client.get(authorize_url(params)))
+
+
+@pytest.mark.parametrize("response_type", ["code token", "code id_token", "code id_token token"])
+def test_the_consent_form_does_not_send_hybrid_tokens_in_a_query(signed_in_client, hybrid_app, response_type):
+    params = authorization_params(
+        hybrid_app, response_type=response_type, response_mode="query", scope="openid read", nonce="n"
+    )
+    url = authorize_url(params)
+
+    assert_no_token_leaves_in_a_query(signed_in_client.get(url))
+    # The consent form posts back to the same URL, query included.
+    assert_no_token_leaves_in_a_query(signed_in_client.post(url, {**params, "allow": "Authorize"}))
+
+
+def test_implicit_tokens_still_come_in_the_fragment(signed_in_client, trusted_implicit_app):
+    params = authorization_params(
+        trusted_implicit_app, response_type="token", response_mode="fragment", scope="read"
+    )
+
+    response = signed_in_client.get(authorize_url(params))
+
+    assert "access_token" in location_params(response, part="fragment")
+
+
+def test_codes_may_still_come_in_a_query(signed_in_client, code_app, without_pkce):
+    params = authorization_params(code_app, response_mode="query")
+
+    response = consent(signed_in_client, params)
+
+    assert "code" in location_params(response)
