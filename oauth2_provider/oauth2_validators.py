@@ -618,11 +618,13 @@ class OAuth2Validator(RequestValidator):
 
     def _save_rotated_tokens(self, refresh_token_code, consumed, expires, request, token):
         already_issued = None
-        if consumed is not None:
-            # Lock the consumed refresh token: concurrent refreshes with it queue up here.
+        if consumed is not None and not getattr(consumed, "_locked_for_update", False):
+            # Lock the consumed refresh token, unless validate_refresh_token did in this transaction:
+            # concurrent refreshes with it queue up here.
             consumed = RefreshToken.objects.select_for_update().filter(pk=consumed.pk).first()
             if consumed is None:
                 raise errors.InvalidGrantError(description="The refresh token was deleted.", request=request)
+        if consumed is not None:
             already_issued = AccessToken.objects.filter(source_refresh_token=consumed).first()
             if consumed.revoked is not None and already_issued is None:
                 # Revoked since validate_refresh_token, and not by rotation: by the revocation endpoint
@@ -702,11 +704,12 @@ class OAuth2Validator(RequestValidator):
         )
         if found is None:
             return False
+        if found.revoked is None:
+            if is_past_lifetime(found) or not self._lock_live_refresh_token(found):
+                return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
                 RefreshToken._revoke_family(found.token_family)
-            return False
-        if found.revoked is None and is_past_lifetime(found):
             return False
         if not is_honoured(client, found.user, request):
             log.debug("Refresh token rejected: its user can no longer sign in")
@@ -716,6 +719,29 @@ class OAuth2Validator(RequestValidator):
         # Kept for get_original_scopes and save_bearer_token, which would otherwise query it again.
         request.refresh_token_instance = found
         return client is not None and found.application_id == client.pk
+
+    def _lock_live_refresh_token(self, refresh_token):
+        """Lock a refresh token read as live until this request's transaction ends, and read its
+        ``revoked`` again into ``refresh_token``; False if it was deleted meanwhile.
+
+        Two requests with one refresh token at once (a thief racing the client) both read it as live.
+        Locked here, the second waits until the first has rotated it and committed, then finds it revoked
+        and is judged as any replay: refused without a grace period, and with
+        ``REFRESH_TOKEN_REUSE_PROTECTION`` its family revoked (RFC 9700 section 4.14.2). Outside a
+        transaction (a validator called on its own) there is nothing to hold a lock, and it only reads.
+        """
+        database = router.db_for_write(RefreshToken)
+        rows = RefreshToken.objects.using(database).filter(pk=refresh_token.pk)
+        locking = transaction.get_connection(database).in_atomic_block
+        if locking:
+            rows = rows.select_for_update()
+        current = list(rows.values_list("revoked", flat=True))
+        if not current:
+            return False
+        refresh_token.revoked = current[0]
+        # Saving the rotated tokens need not lock and read it again (see _save_rotated_tokens).
+        refresh_token._locked_for_update = locking
+        return True
 
     def _within_grace_period(self, revoked_refresh_token):
         """Whether a revoked refresh token may still be replayed (``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``).
