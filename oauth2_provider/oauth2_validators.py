@@ -1135,8 +1135,21 @@ class OAuth2Validator(RequestValidator):
     # OpenID Connect: authorization request checks
 
     def validate_user_match(self, id_token_hint, scopes, claims, request):
-        # id_token_hint is not matched against the logged-in user (as in DOT 3.0.1).
-        return True
+        """``id_token_hint``: whether it is an ID token this provider issued, to the user who answers.
+
+        OpenID Connect Core 3.1.2.1: the user the hint names must be the one signed in, else
+        ``login_required``; an expired hint is fine (a relying party keeps it past its expiry), a forged,
+        unsigned or unknown one names nobody. While the request is only validated, oauthlib's request has
+        no user yet (see ``validate_silent_login``) and only the hint is checked; the user is compared when
+        the response is created, before any code or token exists.
+        """
+        if not id_token_hint:
+            return True
+        id_token, _claims = self._verify_id_token(id_token_hint, check_expiry=False)
+        if id_token is None:
+            return False
+        user = request.user
+        return user is None or id_token.user_id == user.pk
 
     def validate_silent_login(self, request):
         """``prompt=none``: whether the end user is logged in, so that no login page is needed.

@@ -99,6 +99,8 @@ PARAMETERS = [
     "state",
     "nonce",
     "prompt",
+    "max_age",
+    "response_mode",
     "claims",
     "code_verifier",
     "code_challenge",

@@ -4,13 +4,18 @@ Every attack has a control beside it, the legitimate request that is still serve
 the attack was recognised and not that the set-up was broken.
 """
 
+import base64
 import json
+from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
+from django.utils import timezone
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -499,3 +504,110 @@ def test_codes_may_still_come_in_a_query(signed_in_client, code_app, without_pkc
     response = consent(signed_in_client, params)
 
     assert "code" in location_params(response)
+
+
+# 7. OpenID Connect authorization parameters: max_age, id_token_hint, prompt=consent
+
+
+@pytest.fixture
+def trusted_rp(oidc, make_app):
+    """A relying party the user need not approve (skip_authorization): codes come without any page."""
+    return make_app("trusted relying party", algorithm=Application.RS256_ALGORITHM, skip_authorization=True)
+
+
+def signed_in_since(browser, user, age):
+    browser.force_login(user)
+    # Logging in set last_login to now; the session is as old as ``age`` says.
+    type(user).objects.filter(pk=user.pk).update(last_login=timezone.now() - age)
+
+
+def oidc_authorize(browser, app, **params):
+    query = authorization_params(app, scope="openid", nonce="n", **params)
+    return browser.get(authorize_url(query))
+
+
+def redirected_to_login(response):
+    return response.status_code == 302 and response["Location"].startswith(settings.LOGIN_URL)
+
+
+def test_a_session_older_than_max_age_must_log_in_again(client, trusted_rp, resource_owner):
+    signed_in_since(client, resource_owner, timedelta(days=2))
+
+    response = oidc_authorize(client, trusted_rp, max_age="3600")
+
+    assert redirected_to_login(response), response.get("Location")
+    # Back from the login page the request carries no max_age: the login just made satisfies it.
+    assert "max_age" not in unquote(response["Location"])
+
+
+def test_a_session_older_than_max_age_gets_login_required_without_a_page(client, trusted_rp, resource_owner):
+    signed_in_since(client, resource_owner, timedelta(days=2))
+
+    response = oidc_authorize(client, trusted_rp, max_age="3600", prompt="none")
+
+    assert location_params(response)["error"] == "login_required"
+
+
+def test_a_session_younger_than_max_age_gets_its_code(client, trusted_rp, resource_owner):
+    signed_in_since(client, resource_owner, timedelta(minutes=10))
+
+    response = oidc_authorize(client, trusted_rp, max_age="3600")
+
+    assert "code" in location_params(response)
+
+
+@pytest.mark.parametrize("max_age", ["-1", "1e3", "soon", "9" * 30])
+def test_a_max_age_that_is_no_number_of_seconds_is_invalid_request(
+    client, trusted_rp, resource_owner, max_age
+):
+    signed_in_since(client, resource_owner, timedelta(minutes=10))
+
+    response = oidc_authorize(client, trusted_rp, max_age=max_age)
+
+    assert location_params(response)["error"] == "invalid_request"
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", "bob-password-1")
+
+
+def id_token_of(user, app):
+    browser = Client()
+    browser.force_login(user)
+    return issued_tokens(browser, app, scope="openid")["id_token"]
+
+
+@pytest.mark.parametrize("prompt", ["none", None], ids=["prompt=none", "no prompt"])
+def test_another_users_id_token_hint_gets_login_required(signed_in_client, oidc_app, trusted_rp, bob, prompt):
+    hint = id_token_of(bob, oidc_app)
+    extra = {"prompt": prompt} if prompt else {}
+
+    response = oidc_authorize(signed_in_client, trusted_rp, id_token_hint=hint, **extra)
+
+    assert location_params(response)["error"] == "login_required"
+
+
+def test_an_unsigned_id_token_hint_gets_login_required(signed_in_client, oidc_app, trusted_rp):
+    own = id_token_of(get_user(signed_in_client), oidc_app)
+    header, payload, _signature = own.split(".")
+    unsigned = base64.urlsafe_b64encode(b'{"alg": "none"}').rstrip(b"=").decode() + f".{payload}."
+
+    response = oidc_authorize(signed_in_client, trusted_rp, id_token_hint=unsigned, prompt="none")
+
+    assert location_params(response)["error"] == "login_required"
+
+
+def test_the_users_own_id_token_hint_gets_a_code_without_a_page(signed_in_client, oidc_app, trusted_rp):
+    hint = id_token_of(get_user(signed_in_client), oidc_app)
+
+    response = oidc_authorize(signed_in_client, trusted_rp, id_token_hint=hint, prompt="none")
+
+    assert "code" in location_params(response)
+
+
+def test_prompt_consent_shows_the_consent_page_to_a_trusted_client(signed_in_client, trusted_rp):
+    response = oidc_authorize(signed_in_client, trusted_rp, prompt="consent")
+
+    assert response.status_code == 200, response.get("Location")
+    assert "form" in response.context
