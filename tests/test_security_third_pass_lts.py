@@ -329,15 +329,19 @@ def test_a_confidential_client_introspects(signed_in_client, code_app, without_p
     assert response.json()["active"] is True
 
 
-def test_a_public_client_credentials_application_gives_no_token_for_its_id(make_app):
-    # Registered before this release (the form refuses it now): its id alone, no secret.
-    app = make_app(
+def public_service_app(make_app, **fields):
+    """A public client-credentials application, registered before this release (the form refuses it now)."""
+    return make_app(
         "public service",
         client_type=Application.CLIENT_PUBLIC,
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         redirect_uris="",
-        client_secret="",
+        **fields,
     )
+
+
+def test_a_public_client_credentials_application_gives_no_token_for_its_id(make_app):
+    app = public_service_app(make_app, client_secret="")
 
     response = post_token(Client(), {"grant_type": "client_credentials", "client_id": app.client_id})
 
@@ -345,12 +349,7 @@ def test_a_public_client_credentials_application_gives_no_token_for_its_id(make_
 
 
 def test_a_public_client_credentials_application_gives_no_token_for_its_public_secret(make_app):
-    app = make_app(
-        "public service",
-        client_type=Application.CLIENT_PUBLIC,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-        redirect_uris="",
-    )
+    app = public_service_app(make_app)
 
     response = post_token(
         Client(), {"grant_type": "client_credentials"}, basic_auth(app.client_id, CLIENT_SECRET)
