@@ -17,7 +17,8 @@ from django.db import connection, connections
 from django.test import Client
 
 from oauth2_provider import oauth2_validators
-from tests.flow_helpers import FLOW_URLS, password_grant, refresh, refresh_token_row
+from oauth2_provider.models import get_access_token_model
+from tests.flow_helpers import FLOW_URLS, password_grant, refresh, refresh_token_row, revoke
 
 
 pytestmark = [pytest.mark.urls(FLOW_URLS), pytest.mark.django_db(transaction=True)]
@@ -107,3 +108,46 @@ def test_within_a_grace_period_both_concurrent_refreshes_get_the_same_tokens(
     assert first["refresh_token"] == second["refresh_token"]
     assert first["access_token"] == second["access_token"]
     assert refresh_token_row(first["refresh_token"]).revoked is None
+
+
+def test_a_refresh_token_revoked_while_it_is_being_used_is_refused(
+    client, password_app, resource_owner, rotation, monkeypatch
+):
+    """The owner revokes the token (RFC 7009) after the thief's refresh read it and before it locked it."""
+    rotation(grace_period=0)
+    stolen = password_grant(client, password_app).json()["refresh_token"]
+    read, revoked = threading.Event(), threading.Event()
+    if connection.vendor != "sqlite":
+        is_past_lifetime = oauth2_validators.is_past_lifetime
+
+        def past_lifetime_once_revoked(refresh_token):
+            read.set()
+            assert revoked.wait(20)
+            return is_past_lifetime(refresh_token)
+
+        monkeypatch.setattr(oauth2_validators, "is_past_lifetime", past_lifetime_once_revoked)
+    else:
+        # One writer at a time: the revocation simply comes first.
+        read.set()
+    responses = []
+
+    def thief():
+        try:
+            responses.append(refresh(Client(), password_app, stolen))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=thief)
+    if connection.vendor != "sqlite":
+        thread.start()
+    assert read.wait(20)
+    assert revoke(Client(), password_app, stolen).status_code == 200
+    revoked.set()
+    if connection.vendor == "sqlite":
+        thread.start()
+    thread.join(30)
+
+    [response] = responses
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
+    assert not get_access_token_model().objects.exists()
