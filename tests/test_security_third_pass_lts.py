@@ -13,13 +13,14 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import include, path, reverse
 from django.utils import timezone
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oauth2_provider.backends import OAuth2Backend
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views.generic import ProtectedResourceView
@@ -203,6 +204,12 @@ def introspects_active(service_app, token):
     return response.json()["active"]
 
 
+def backend_authenticates(token):
+    """What OAuth2TokenMiddleware asks: does the backend log the token's user in?"""
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return OAuth2Backend().authenticate(request=request) is not None
+
+
 # Each probe asks one view whether it honours the tokens: True if it serves them.
 PROBES = {
     "protected view": lambda app, service_app, tokens: bearer("/api/", tokens["access_token"]),
@@ -211,6 +218,7 @@ PROBES = {
     "UserInfo": lambda app, service_app, tokens: bearer(
         reverse("oauth2_provider:user-info"), tokens["access_token"]
     ),
+    "authentication backend": lambda app, service_app, tokens: backend_authenticates(tokens["access_token"]),
     "introspection": lambda app, service_app, tokens: introspects_active(service_app, tokens["access_token"]),
     "refresh": lambda app, service_app, tokens: (
         refresh(Client(), app, tokens["refresh_token"]).status_code == 200
