@@ -171,6 +171,7 @@ class AbstractApplication(models.Model):
         self._clean_redirect_uris()
         self._clean_allowed_origins()
         self._clean_algorithm()
+        self._clean_client_authentication()
 
     def _clean_redirect_uris(self):
         redirect_uris = self.redirect_uris.split()
@@ -210,6 +211,17 @@ class AbstractApplication(models.Model):
         ):
             # The client secret is the HMAC key: it must never reach a browser.
             raise ValidationError(_("You cannot use HS256 with public grants or clients"))
+
+    def _clean_client_authentication(self):
+        # Only a confidential client authenticates, and only with a secret (RFC 6749 sections 2.3.1 and
+        # 4.4): a public client-credentials application would hand tokens to whoever knows its id.
+        if (
+            self.client_type == self.CLIENT_PUBLIC
+            and self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
+        ):
+            raise ValidationError(_("The client credentials grant needs a confidential client"))
+        if self.client_type == self.CLIENT_CONFIDENTIAL and not self.client_secret:
+            raise ValidationError(_("A confidential client needs a client secret"))
 
     def get_allowed_schemes(self):
         """Schemes a redirect URI may use; override per application if needed."""

@@ -17,6 +17,7 @@ from oauthlib.uri_validate import is_absolute_uri
 
 from ._request_values import is_unparsable_request_error
 from .exceptions import FatalClientError, OAuthToolkitError
+from .models import AbstractApplication
 from .settings import _SECURE_REQUEST_HEADER, oauth2_settings
 
 
@@ -271,14 +272,21 @@ class OAuthLibCore:
         return self.server.verify_request(uri, http_method, body, headers, scopes=scopes)
 
     def authenticate_client(self, request):
-        """Whether the request authenticates a client with its credentials (HTTP Basic or body)."""
+        """Whether the request authenticates a client that is not public (HTTP Basic or body credentials).
+
+        A public client's secret ships with the client, so it proves nothing: such a client does not
+        authenticate here (RFC 6749 section 2.1), where a view trusts the client (introspection, RFC 7662
+        section 2.1, and other client-protected resources).
+        """
         uri, http_method, body, headers = self._extract_params(request)
         try:
             oauthlib_request = OauthlibRequest(uri, http_method, body, headers)
         except ValueError:
             # A request oauthlib cannot even read authenticates nobody.
             return False
-        return self.server.request_validator.authenticate_client(oauthlib_request)
+        if not self.server.request_validator.authenticate_client(oauthlib_request):
+            return False
+        return getattr(oauthlib_request.client, "client_type", None) != AbstractApplication.CLIENT_PUBLIC
 
     def _answer(self, endpoint, uri, http_method, body, headers, *args):
         """Call an oauthlib endpoint; its OAuth2 errors become the answer instead of propagating."""

@@ -32,6 +32,7 @@ from oauthlib.openid import RequestValidator
 
 from . import _remote_introspection as introspection
 from ._checksum import token_checksum
+from ._compact_jws import is_compact_jws
 from ._lookups import (
     access_token_with_value,
     application_with_client_id,
@@ -50,6 +51,7 @@ from ._request_values import (
     http_request_for_authentication,
     is_lookup_safe,
 )
+from ._token_verdict import is_honoured
 from .exceptions import FatalClientError
 from .models import (
     AbstractAccessToken,
@@ -263,7 +265,9 @@ class OAuth2Validator(RequestValidator):
     @sensitive_variables("provided_secret", "stored_secret")
     def _check_secret(self, provided_secret, stored_secret):
         """Whether ``provided_secret`` is the client's secret, stored hashed or, if not, as plain text."""
-        if not isinstance(provided_secret, str):
+        if not isinstance(provided_secret, str) or not provided_secret:
+            # No secret is no credential, even for a client registered with an empty one: its client id
+            # alone, which is no secret, would otherwise authenticate it (RFC 6749 section 2.3.1).
             return False
         if not _is_hashed_secret(stored_secret):
             # An application saved with hash_client_secret=False.
@@ -401,7 +405,17 @@ class OAuth2Validator(RequestValidator):
     def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
         """Whether the client's grant type allows ``response_type`` (unknown response types are refused)."""
         grant_type = _RESPONSE_TYPE_GRANT.get(response_type)
-        return grant_type is not None and client.allows_grant_type(grant_type)
+        if grant_type is None or not client.allows_grant_type(grant_type):
+            return False
+        if response_type != "code" and getattr(request, "response_mode", None) == "query":
+            # Tokens in a query string end up in the client's logs, proxies and Referer headers (OAuth 2.0
+            # Multiple Response Type Encoding Practices, sections 2.1 and 5: the query encoding MUST NOT be
+            # used for response types that return tokens). Refused before any consent or token.
+            raise errors.InvalidRequestError(
+                description="response_mode=query cannot be used with a response type that returns tokens.",
+                request=request,
+            )
+        return True
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         """Whether the client may use ``grant_type`` at the token endpoint (see ``GRANT_TYPE_MAPPING``).
@@ -410,6 +424,12 @@ class OAuth2Validator(RequestValidator):
         grant) is refused: the client is told it is not authorized for it.
         """
         allowed = GRANT_TYPE_MAPPING.get(grant_type)
+        if (
+            grant_type == "client_credentials"
+            and request.client.client_type != AbstractApplication.CLIENT_CONFIDENTIAL
+        ):
+            # A public client's secret is no secret: it must not get tokens on its own (RFC 6749 section 4.4).
+            return False
         return bool(allowed) and request.client.allows_grant_type(*allowed)
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
@@ -479,6 +499,9 @@ class OAuth2Validator(RequestValidator):
             # RFC 9700 section 2.1.1: a code_verifier for a code issued without code_challenge is refused,
             # or an attacker who injects a code obtained without PKCE defeats the client's PKCE (downgrade).
             log.debug("Code rejected: a code_verifier for a code issued without code_challenge")
+            return False
+        if not is_honoured(client, grant.user, request):
+            log.debug("Code rejected: its user can no longer sign in")
             return False
         request.user = grant.user
         request.scopes = grant.scope.split(" ")
@@ -595,11 +618,13 @@ class OAuth2Validator(RequestValidator):
 
     def _save_rotated_tokens(self, refresh_token_code, consumed, expires, request, token):
         already_issued = None
-        if consumed is not None:
-            # Lock the consumed refresh token: concurrent refreshes with it queue up here.
+        if consumed is not None and not getattr(consumed, "_locked_for_update", False):
+            # Lock the consumed refresh token, unless validate_refresh_token did in this transaction:
+            # concurrent refreshes with it queue up here.
             consumed = RefreshToken.objects.select_for_update().filter(pk=consumed.pk).first()
             if consumed is None:
                 raise errors.InvalidGrantError(description="The refresh token was deleted.", request=request)
+        if consumed is not None:
             already_issued = AccessToken.objects.filter(source_refresh_token=consumed).first()
             if consumed.revoked is not None and already_issued is None:
                 # Revoked since validate_refresh_token, and not by rotation: by the revocation endpoint
@@ -679,17 +704,44 @@ class OAuth2Validator(RequestValidator):
         )
         if found is None:
             return False
+        if found.revoked is None:
+            if is_past_lifetime(found) or not self._lock_live_refresh_token(found):
+                return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
                 RefreshToken._revoke_family(found.token_family)
             return False
-        if found.revoked is None and is_past_lifetime(found):
+        if not is_honoured(client, found.user, request):
+            log.debug("Refresh token rejected: its user can no longer sign in")
             return False
         request.user = found.user
         request.refresh_token = found.token
         # Kept for get_original_scopes and save_bearer_token, which would otherwise query it again.
         request.refresh_token_instance = found
         return client is not None and found.application_id == client.pk
+
+    def _lock_live_refresh_token(self, refresh_token):
+        """Lock a refresh token read as live until this request's transaction ends, and read its
+        ``revoked`` again into ``refresh_token``; False if it was deleted meanwhile.
+
+        Two requests with one refresh token at once (a thief racing the client) both read it as live.
+        Locked here, the second waits until the first has rotated it and committed, then finds it revoked
+        and is judged as any replay: refused without a grace period, and with
+        ``REFRESH_TOKEN_REUSE_PROTECTION`` its family revoked (RFC 9700 section 4.14.2). Outside a
+        transaction (a validator called on its own) there is nothing to hold a lock, and it only reads.
+        """
+        database = router.db_for_write(RefreshToken)
+        rows = RefreshToken.objects.using(database).filter(pk=refresh_token.pk)
+        locking = transaction.get_connection(database).in_atomic_block
+        if locking:
+            rows = rows.select_for_update()
+        current = list(rows.values_list("revoked", flat=True))
+        if not current:
+            return False
+        refresh_token.revoked = current[0]
+        # Saving the rotated tokens need not lock and read it again (see _save_rotated_tokens).
+        refresh_token._locked_for_update = locking
+        return True
 
     def _within_grace_period(self, revoked_refresh_token):
         """Whether a revoked refresh token may still be replayed (``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``).
@@ -782,9 +834,9 @@ class OAuth2Validator(RequestValidator):
         if access_token is None or not access_token.is_valid(scopes):
             self._set_oauth2_error_on_request(request, access_token, scopes)
             return False
-        if access_token.application is not None and not access_token.application.is_usable(request):
-            # The application was disabled after issuing the token: its tokens stop working with it, as its
-            # requests for new ones already do (upstream #1260).
+        if not is_honoured(access_token.application, access_token.user, request):
+            # The application was disabled after issuing the token (upstream #1260), or its user can no
+            # longer sign in: its tokens stop working with it, as its requests for new ones already do.
             request.oauth2_error = {
                 "error": "invalid_token",
                 "error_description": gettext("The access token is invalid."),
@@ -954,6 +1006,8 @@ class OAuth2Validator(RequestValidator):
         id_token = self._load_id_token(token) if token else None
         if id_token is None or not id_token.allow_scopes(scopes):
             return False
+        if not is_honoured(id_token.application, id_token.user, request):
+            return False
         if not AccessToken.objects.filter(id_token=id_token, expires__gt=timezone.now()).exists():
             log.debug("ID token %s refused as a bearer: its access token is expired or revoked", id_token.jti)
             return False
@@ -979,6 +1033,8 @@ class OAuth2Validator(RequestValidator):
         as that token's user. With ``check_expiry``, the JWT's ``exp`` and ``nbf`` are checked and so is
         the row's own expiry, which a re-signed token with a new ``exp`` cannot move.
         """
+        if not is_compact_jws(token):
+            return None, None
         try:
             # The key lookup is inside: a project's override may let a malformed token's errors out.
             key = self._get_key_for_token(token)
@@ -1065,14 +1121,35 @@ class OAuth2Validator(RequestValidator):
         return released
 
     def get_userinfo_claims(self, request):
-        """The UserInfo endpoint's claims: those the ID token would carry for this access token."""
+        """The UserInfo endpoint's claims: those the ID token would carry for this access token.
+
+        A token without an end user (client credentials granted ``openid``) has no claims to give: it is
+        the wrong token for this endpoint, ``invalid_token`` (OpenID Connect Core 5.3.3), not a crash.
+        """
+        if request.user is None:
+            raise errors.InvalidTokenError(
+                description=gettext("The access token was not issued for an end user."), request=request
+            )
         return self.get_oidc_claims(request.access_token, None, request)
 
     # OpenID Connect: authorization request checks
 
     def validate_user_match(self, id_token_hint, scopes, claims, request):
-        # id_token_hint is not matched against the logged-in user (as in DOT 3.0.1).
-        return True
+        """``id_token_hint``: whether it is an ID token this provider issued, to the user who answers.
+
+        OpenID Connect Core 3.1.2.1: the user the hint names must be the one signed in, else
+        ``login_required``; an expired hint is fine (a relying party keeps it past its expiry), a forged,
+        unsigned or unknown one names nobody. While the request is only validated, oauthlib's request has
+        no user yet (see ``validate_silent_login``) and only the hint is checked; the user is compared when
+        the response is created, before any code or token exists.
+        """
+        if not id_token_hint:
+            return True
+        id_token, _claims = self._verify_id_token(id_token_hint, check_expiry=False)
+        if id_token is None:
+            return False
+        user = request.user
+        return user is None or id_token.user_id == user.pk
 
     def validate_silent_login(self, request):
         """``prompt=none``: whether the end user is logged in, so that no login page is needed.

@@ -12,6 +12,7 @@ same requests on every run and every machine), no deadline and no example databa
 """
 
 import base64
+import itertools
 import json
 from urllib.parse import urlencode
 
@@ -98,6 +99,8 @@ PARAMETERS = [
     "state",
     "nonce",
     "prompt",
+    "max_age",
+    "response_mode",
     "claims",
     "code_verifier",
     "code_challenge",
@@ -237,6 +240,10 @@ def world(settings, django_user_model):
     refresh_token = get_refresh_token_model().objects.create(
         token="live-refresh-token", user=alice, application=apps[1], access_token=access_token
     )
+    # Client credentials granted openid: a live token without an end user (it crashed UserInfo, issue 26).
+    service_token = get_access_token_model().objects.create(
+        token="live-service-token", application=apps[7], expires=later, scope="openid read introspection"
+    )
     grant = get_grant_model().objects.create(
         code="live-code",
         user=alice,
@@ -257,7 +264,29 @@ def world(settings, django_user_model):
         (jwk.JWK.from_pem(rsa_pem().encode()), "RS256"),
     ]
     pks = [str(apps[0].pk), str(access_token.pk), "0", "-1", "abc", "9" * 30]
-    return {"user": alice, "values": values, "keys": keys, "pks": pks, "jti": str(id_token.jti)}
+    bearers = [access_token.token, service_token.token, live_id_token(id_token, apps[1], keys[0][0])]
+    secrets = [(app.client_id, secret) for app, (*_, secret, _hashed) in zip(apps, kinds, strict=True)]
+    return {
+        "user": alice,
+        "values": values,
+        "keys": keys,
+        "pks": pks,
+        "jti": str(id_token.jti),
+        "credentials": [f"Bearer {value}" for value in bearers] + [basic_header(*pair) for pair in secrets],
+    }
+
+
+def live_id_token(row, application, key):
+    """The ID token of ``row`` as its application's relying party holds it: valid as a bearer token."""
+    claims = {"aud": application.client_id, "jti": str(row.jti), "exp": int(row.expires.timestamp())}
+    claims.update(iss="https://id.example.com/o", sub=str(row.user.pk))
+    token = jwt.JWT(header={"alg": "HS256", "typ": "JWT"}, claims=json.dumps(claims))
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def basic_header(client_id, secret):
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode("utf-8", "surrogatepass")).decode()
 
 
 def endpoints(pks):
@@ -324,15 +353,10 @@ def hostile_values(world):
 
 
 def authorization_headers(world):
-    def basic(pair):
-        return "Basic " + base64.b64encode(pair.encode("utf-8", "surrogatepass")).decode()
-
-    credentials = st.tuples(hostile_values(world), hostile_values(world)).map(
-        lambda pair: f"{pair[0]}:{pair[1]}"
-    )
+    credentials = st.tuples(hostile_values(world), hostile_values(world))
     return st.one_of(
         st.none(),
-        credentials.map(basic),
+        credentials.map(lambda pair: basic_header(*pair)),
         st.sampled_from(world["values"]).map(lambda value: f"Basic {value}"),
         hostile_values(world).map(lambda value: f"Bearer {value}"),
         forged_jwts(world).map(lambda token: f"Bearer {token}"),
@@ -343,7 +367,7 @@ def authorization_headers(world):
 
 
 @st.composite
-def hostile_requests(draw, world):
+def hostile_requests(draw, world, authorization_headers=authorization_headers):
     params = draw(st.dictionaries(st.sampled_from(PARAMETERS), hostile_values(world), max_size=8))
     method = draw(st.sampled_from(METHODS))
     url = draw(st.sampled_from(endpoints(world["pks"])))
@@ -377,12 +401,25 @@ def send(client, request):
     return client.generic(method, url, data=body, content_type=content_type, **headers)
 
 
-@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed in"])
-def test_no_request_gets_a_server_error(world, signed_in):
+def valid_credentials(world):
+    """Only credentials that authenticate: a live token of every kind or a client's own secret.
+
+    Hostile headers hardly ever hit a valid token by chance, and what a valid token reaches (UserInfo for a
+    token without an end user, say) is where the server errors hid that anonymous requests cannot find.
+    """
+    return st.sampled_from(world["credentials"])
+
+
+@pytest.mark.parametrize(
+    "signed_in, headers",
+    [(False, authorization_headers), (True, authorization_headers), (False, valid_credentials)],
+    ids=["anonymous", "signed in", "holding valid credentials"],
+)
+def test_no_request_gets_a_server_error(world, signed_in, headers):
     client = Client()
 
     @GUARD
-    @given(request=hostile_requests(world))
+    @given(request=hostile_requests(world, headers))
     def check(request):
         if signed_in:
             # A logout in an earlier example ended the session.
@@ -391,6 +428,14 @@ def test_no_request_gets_a_server_error(world, signed_in):
         assert response.status_code < 500, (request[:2], response.status_code)
 
     check()
+
+
+def test_every_valid_credential_at_every_endpoint_gets_no_server_error(world):
+    """Each live credential at each endpoint, by GET and POST: no chance involved in reaching them all."""
+    urls = endpoints(world["pks"][:1])
+    for credential, url, method in itertools.product(world["credentials"], urls, ["GET", "POST"]):
+        response = Client().generic(method, url, HTTP_AUTHORIZATION=credential)
+        assert response.status_code < 500, (credential, method, url, response.status_code)
 
 
 # What the guard found first: a primary key in a management URL that is no number.

@@ -1,5 +1,7 @@
 import json
 import logging
+import re
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,6 +15,7 @@ from django.views.generic import FormView, View
 from oauthlib import oauth2
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired
 
+from .._framing import deny_framing
 from .._lookups import application_with_client_id, issued_access_token, recording_issued_access_tokens
 from ..compat import login_not_required
 from ..exceptions import FatalClientError, OAuthToolkitError
@@ -61,11 +64,30 @@ def _validated_application(credentials):
     return get_application_model().objects.get(client_id=credentials["client_id"])
 
 
-def _without_query_parameter(url, name):
-    """``url`` with every ``name`` parameter removed from its query string."""
+def _without_query_parameters(url, names):
+    """``url`` with every parameter named in ``names`` removed from its query string."""
     parts = urlsplit(url)
-    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != name]
+    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key not in names]
     return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+# OpenID Connect's max_age: a non-negative number of seconds (bounded, so that it fits a timedelta).
+_MAX_AGE = re.compile(r"[0-9]{1,10}")
+
+
+def _authentication_too_old(request):
+    """Whether the signed-in user authenticated longer ago than the request's ``max_age`` allows.
+
+    The time of authentication is ``last_login``, as in the ID token's ``auth_time``; a user without
+    one must log in. No ``max_age``, no limit. A value that is no number of seconds is a ValueError.
+    """
+    max_age = request.GET.get("max_age")
+    if max_age is None:
+        return False
+    if not _MAX_AGE.fullmatch(max_age):
+        raise ValueError(max_age)
+    last_login = getattr(request.user, "last_login", None)
+    return last_login is None or timezone.now() - last_login > timedelta(seconds=int(max_age))
 
 
 def _prompt(request):
@@ -76,6 +98,8 @@ def _prompt(request):
 # The LoginRequiredMixin below sends anonymous users to the login page; Django's
 # LoginRequiredMiddleware must not do it first (it knows nothing about prompt=none).
 @method_decorator(login_not_required, name="dispatch")
+# The consent page: one click grants the client access, so no other site may frame it.
+@method_decorator(deny_framing, name="dispatch")
 class BaseAuthorizationView(LoginRequiredMixin, OAuthLibMixin, View):
     """The authorization endpoint (RFC 6749 section 3.1), without a policy for granting access.
 
@@ -164,11 +188,24 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             # No application yet: the client itself may be what is wrong.
             return self.error_response(error, application=None)
 
-        if "login" in _prompt(request):
+        prompt = _prompt(request)
+        if "login" in prompt:
             return self.handle_prompt_login()
 
         # oauthlib has validated the client_id: the application exists.
         application = _validated_application(credentials)
+        try:
+            authentication_too_old = _authentication_too_old(request)
+        except ValueError:
+            error = oauth2.InvalidRequestError(
+                description="max_age must be a number of seconds.", state=credentials.get("state")
+            )
+            return self._redirected_error(error, application, credentials)
+        if authentication_too_old:
+            # OpenID Connect Core 3.1.2.1: the user must log in again, or, without any page, login_required.
+            if "none" in prompt:
+                return self._login_required(application, credentials)
+            return self.handle_prompt_login()
         kwargs.update(self._consent_context(application, scopes, credentials))
         self.oauth2_data = kwargs
         kwargs["form"] = self.get_form()
@@ -177,8 +214,9 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             # oauthlib parsed ui_locales into a list but wants the space-separated string back.
             credentials["ui_locales"] = " ".join(credentials["ui_locales"])
 
-        if not self._consent_not_needed(application, scopes):
-            if "none" in _prompt(request):
+        # prompt=consent asks even where consent is not needed (OpenID Connect Core 3.1.2.1).
+        if "consent" in prompt or not self._consent_not_needed(application, scopes):
+            if "none" in prompt:
                 return self._consent_required(application, credentials)
             return self.render_to_response(self.get_context_data(**kwargs))
         try:
@@ -211,10 +249,24 @@ class AuthorizationView(BaseAuthorizationView, FormView):
 
         ``prompt=none`` forbids every page, the consent page included (OpenID Connect Core 3.1.2.6).
         """
-        error = ConsentRequired(state=credentials.get("state"))
+        return self._redirected_error(
+            ConsentRequired(state=credentials.get("state")), application, credentials
+        )
+
+    def _redirected_error(self, error, application, credentials):
+        """Answer the oauthlib ``error`` at the validated redirect URI of the request."""
         return self.error_response(
             OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), application
         )
+
+    def _login_required(self, application, credentials):
+        """Answer ``login_required`` (with the request's ``state``) at its validated redirect URI."""
+        redirect_uri = credentials["redirect_uri"]
+        params = {"error": "login_required"}
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
 
     def _consent_not_needed(self, application, scopes):
         """Whether the request may be granted without showing the consent page."""
@@ -230,9 +282,11 @@ class AuthorizationView(BaseAuthorizationView, FormView):
         return any(token.allow_scopes(scopes) for token in live_tokens)
 
     def handle_prompt_login(self):
-        """Send the user to log in again (OpenID Connect ``prompt=login``), then back without the prompt."""
+        """Send the user to log in again (OpenID Connect ``prompt=login``, or a ``max_age`` exceeded), then
+        back without the prompt and ``max_age``: the login just made satisfies both (with ``max_age=0`` it
+        would never be recent enough)."""
         login_url = resolve_url(self.get_login_url())
-        next_url = _without_query_parameter(self._next_url_for(login_url), "prompt")
+        next_url = _without_query_parameters(self._next_url_for(login_url), ("prompt", "max_age"))
         return redirect_to_login(next_url, login_url, self.get_redirect_field_name())
 
     def _next_url_for(self, login_url):
@@ -267,13 +321,7 @@ class AuthorizationView(BaseAuthorizationView, FormView):
             return self.error_response(error, application=None)
 
         # oauthlib has checked the client and that the redirect URI is one it registered.
-        application = _validated_application(credentials)
-        redirect_uri = credentials["redirect_uri"]
-        params = {"error": "login_required"}
-        if credentials.get("state"):
-            params["state"] = credentials["state"]
-        separator = "&" if "?" in redirect_uri else "?"
-        return self.redirect(f"{redirect_uri}{separator}{urlencode(params)}", application)
+        return self._login_required(_validated_application(credentials), credentials)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 
 from .._lookups import access_token_with_value
+from .._token_verdict import is_honoured
 from ..compat import login_not_required
 from ..models import AbstractAccessToken, get_access_token_model
 from .generic import ClientProtectedScopedResourceView
@@ -30,8 +31,9 @@ def _introspection_fields():
     or ``()`` for whole rows.
 
     As shipped, the answer needs the token's scope and expiry, its application's client id and its user's
-    username, out of about forty columns of the three rows. An access token model whose validity checks
-    are its own gets whole rows; anything else a project's model reads loads when read.
+    username and ``is_active`` (see ``is_honoured``), out of about forty columns of the three rows. An
+    access token model whose validity checks are its own gets whole rows; anything else a project's model
+    reads (an ``is_usable`` of its own, say) loads when read.
     """
     access_token_model = get_access_token_model()
     if any(
@@ -39,7 +41,12 @@ def _introspection_fields():
         for name in ("is_valid", "is_expired", "allow_scopes")
     ):
         return ()
-    return ("scope", "expires", "application__client_id", f"user__{get_user_model().USERNAME_FIELD}")
+    user_model = get_user_model()
+    user_fields = [f"user__{user_model.USERNAME_FIELD}"]
+    # A user model without the column answers is_active from a class attribute (AbstractBaseUser: True).
+    if any(field.name == "is_active" for field in user_model._meta.concrete_fields):
+        user_fields.append("user__is_active")
+    return ("scope", "expires", "application__client_id", *user_fields)
 
 
 def _active_token_claims(token):
@@ -78,7 +85,8 @@ class IntrospectTokenView(ClientProtectedScopedResourceView):
         if token_value is None:
             return _missing_token_response()
         token = access_token_with_value(token_value, only=_introspection_fields())
-        if token is None or not token.is_valid():
+        # No request for is_usable: the caller is a resource server, not the token's holder.
+        if token is None or not token.is_valid() or not is_honoured(token.application, token.user, None):
             return JsonResponse({"active": False})
         return JsonResponse(_active_token_claims(token))
 

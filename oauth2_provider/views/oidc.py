@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, View
 from oauthlib.common import add_params_to_uri
 
+from .._framing import deny_framing
 from .._lookups import application_with_client_id
 from ..compat import login_not_required
 from ..exceptions import (
@@ -192,6 +193,8 @@ def _post_logout_redirect_problem(application, uri):
 
 
 @method_decorator(login_not_required, name="dispatch")
+# The logout confirmation: one click ends the session (and may delete tokens), so no site may frame it.
+@method_decorator(deny_framing, name="dispatch")
 class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
     """OpenID Connect RP-Initiated Logout 1.0: a relying party sends the user here to end the session.
 
