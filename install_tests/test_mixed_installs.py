@@ -96,7 +96,7 @@ def test_a_migrated_mix_goes_back_to_0012_before_the_recovery(
     # Cleaned up without going back first: the database keeps upstream's later migrations, and we say so.
     recover(venv, requirements)
     warned = venv.site("check", "--database", "default", database=database, check=False)
-    assert "oauth2_provider.W004" in warned.stderr
+    assert "oauth2_provider.W003" in warned.stderr
     assert "0013_" in warned.stderr
 
     # As the warning's hint says: upstream again, back to 0012 with it, then the recovery.

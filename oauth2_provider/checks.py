@@ -39,7 +39,7 @@ def validate_token_configuration(app_configs, **kwargs):
                 checks.Error(
                     f"OAUTH2_PROVIDER['{setting}'] = {label!r} is not an installed model.",
                     hint='Name it as "app_label.ModelName", the model of an app in INSTALLED_APPS.',
-                    id="oauth2_provider.E007",
+                    id="oauth2_provider.E006",
                 )
             ]
     databases = {router.db_for_write(model) for model in models.values()}
@@ -197,7 +197,7 @@ def _unloadable_password_hashers(exc):
         "secret can be hashed, so saving an application with hash_client_secret=True fails.",
         hint="Remove the hashers Django no longer ships (such as SHA1PasswordHasher, gone in Django 5.1) "
         "from PASSWORD_HASHERS, or install the package that provides them.",
-        id="oauth2_provider.W005",
+        id="oauth2_provider.W004",
     )
 
 
@@ -246,7 +246,7 @@ def check_applied_migrations_known(app_configs, databases=None, **kwargs):
                     hint="Install that django-oauth-toolkit release again, run `manage.py migrate "
                     "oauth2_provider 0012_add_token_checksum` with it, then reinstall "
                     f"{LTS_DISTRIBUTION} alone (docs/install.rst, Going back to upstream).",
-                    id="oauth2_provider.W004",
+                    id="oauth2_provider.W003",
                 )
             )
     return warnings

@@ -1,4 +1,4 @@
-"""System checks: token models on one database (E), mixed installs (W001, W004), hostile settings."""
+"""System checks: token models on one database (E), mixed installs (W001, W003), hostile settings."""
 
 import importlib
 import sys
@@ -141,7 +141,7 @@ def test_migrations_of_a_later_upstream_recorded_in_the_database_are_warned_abou
     recorder.record_applied("oauth2_provider", "0013_alter_application_authorization_grant_type")
     recorder.record_applied("oauth2_provider", "0022_refreshtoken_token_family_index")
 
-    warnings = [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W004"]
+    warnings = [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W003"]
 
     assert [w.level for w in warnings] == [checks.WARNING]
     assert "0013_alter_application_authorization_grant_type, 0022_refreshtoken_token_family_index" in (
@@ -152,7 +152,7 @@ def test_migrations_of_a_later_upstream_recorded_in_the_database_are_warned_abou
 
 @pytest.mark.django_db
 def test_our_own_applied_migrations_are_not_warned_about():
-    assert [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W004"] == []
+    assert [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W003"] == []
 
 
 # Settings a project may really have, each wrong in its own way: every check of ours reports on them (or
@@ -204,16 +204,16 @@ def test_a_removed_password_hasher_is_a_warning_not_a_crash(settings):
     ]
 
     call_command("check")
-    warnings = [m for m in checks.run_checks() if m.id == "oauth2_provider.W005"]
+    warnings = [m for m in checks.run_checks() if m.id == "oauth2_provider.W004"]
 
     assert [w.level for w in warnings] == [checks.WARNING]
     assert "NoSuchPasswordHasher" in warnings[0].msg
 
 
-def test_a_token_model_setting_naming_no_model_is_error_e007(provider_settings):
+def test_a_token_model_setting_naming_no_model_is_error_e006(provider_settings):
     provider_settings(REFRESH_TOKEN_MODEL="no_such_app.RefreshToken")
 
-    [error] = [m for m in checks.run_checks(tags=[checks.Tags.models]) if m.id == "oauth2_provider.E007"]
+    [error] = [m for m in checks.run_checks(tags=[checks.Tags.models]) if m.id == "oauth2_provider.E006"]
 
     assert error.level == checks.ERROR
     assert (
