@@ -86,6 +86,26 @@ def check_token_checksum_batch_interval(app_configs, **kwargs):
     return _batching_errors({"TOKEN_CHECKSUM_BATCH_INTERVAL": "oauth2_provider.E004"})
 
 
+@checks.register()
+def check_access_token_lifetime(app_configs, **kwargs):
+    """``ACCESS_TOKEN_EXPIRE_SECONDS`` must be a positive number of seconds (upstream #483).
+
+    With 0 every token is stored already expired while oauthlib, which reads 0 as "not given", announces
+    ``expires_in: 3600``; a negative value announces a negative lifetime. Either way clients get tokens
+    that the resource server refuses at once.
+    """
+    lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool) and lifetime > 0:
+        return []
+    return [
+        checks.Error(
+            f"OAUTH2_PROVIDER['ACCESS_TOKEN_EXPIRE_SECONDS'] must be a positive number of seconds, "
+            f"not {lifetime!r}.",
+            id="oauth2_provider.E006",
+        )
+    ]
+
+
 # How many client ids the HS256 warning names; the count covers the rest.
 _LISTED_APPLICATIONS = 10
 

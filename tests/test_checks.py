@@ -88,3 +88,20 @@ def test_warning_when_the_upstream_distribution_is_installed_too():
         "pip uninstall -y django-oauth-toolkit django-oauth-toolkit-lts"
         f" && pip install django-oauth-toolkit-lts=={__version__}"
     )
+
+
+# Upstream #483: a zero or negative access token lifetime issues tokens stored as expired while the
+# response announces them valid (oauthlib reads 0 as unset and answers expires_in 3600).
+
+
+@pytest.mark.parametrize("lifetime", [0, -60, "3600", None])
+def test_an_access_token_lifetime_that_is_not_positive_seconds_is_error_e006(settings, lifetime):
+    settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E006.*ACCESS_TOKEN_EXPIRE_SECONDS"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("lifetime", [36000, 1, 0.5])
+def test_a_positive_access_token_lifetime_passes(settings, lifetime):
+    settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    assert messages_with_id("oauth2_provider.E006", None) == []
