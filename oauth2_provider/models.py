@@ -5,7 +5,7 @@ from contextlib import suppress
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher, make_password
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -168,48 +168,79 @@ class AbstractApplication(models.Model):
         return self.allowed_origins and is_origin_allowed(origin, self.allowed_origins.split())
 
     def clean(self):
-        self._clean_redirect_uris()
-        self._clean_allowed_origins()
-        self._clean_algorithm()
+        # Each problem on the field it concerns, all of them at once (upstream #1343): a form shows every
+        # message beside its input, and ``message_dict`` names the field.
+        errors = {}
+        for field, problems in (
+            ("redirect_uris", self._redirect_uri_problems()),
+            ("allowed_origins", self._allowed_origin_problems()),
+            ("algorithm", self._algorithm_problems()),
+        ):
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
 
-    def _clean_redirect_uris(self):
+    def full_clean(self, exclude=None, **kwargs):
+        # A form that leaves out a field clean() reports on (a project's own narrower ModelForm) would
+        # fail with ValueError: its message becomes a non-field error there instead.
+        try:
+            super().full_clean(exclude=exclude, **kwargs)
+        except ValidationError as error:
+            outside = set(exclude or ()) & set(getattr(error, "error_dict", ()))
+            if not outside:
+                raise
+            errors = {field: found for field, found in error.error_dict.items() if field not in outside}
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(
+                problem for field in sorted(outside) for problem in error.error_dict[field]
+            )
+            raise ValidationError(errors) from None
+
+    def _redirect_uri_problems(self):
         redirect_uris = self.redirect_uris.split()
         if not redirect_uris:
             needs_redirect = (self.GRANT_AUTHORIZATION_CODE, self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
             if self.authorization_grant_type in needs_redirect:
-                raise ValidationError(
-                    _("redirect_uris cannot be empty with grant_type {grant_type}").format(
-                        grant_type=self.authorization_grant_type
-                    )
-                )
-            return
+                message = _("redirect_uris cannot be empty with grant_type {grant_type}")
+                return [ValidationError(message.format(grant_type=self.authorization_grant_type))]
+            return []
         schemes = {scheme.lower() for scheme in self.get_allowed_schemes()}
         validate = AllowedURIValidator(schemes, name="redirect uri", allow_path=True, allow_query=True)
+        problems = []
         for uri in redirect_uris:
-            validate(uri)
-            # The validator lets a bare trailing "#", credentials and ports out of range through, but no
-            # request can match such a URI (upstream #1801): refuse it now, not at login.
             try:
+                validate(uri)
+                # The validator lets a bare trailing "#", credentials and ports out of range through, but
+                # no request can match such a URI (upstream #1801): refuse it now, not at login.
                 split_redirect_uri(uri)
+            except ValidationError as invalid:
+                problems += invalid.error_list
             except UnmatchableRedirectURI as unmatchable:
                 message = _("Redirect URI {uri} can never match: {reason}.")
-                raise ValidationError(message.format(uri=uri, reason=unmatchable.reason)) from None
+                problems.append(ValidationError(message.format(uri=uri, reason=unmatchable.reason)))
+        return problems
 
-    def _clean_allowed_origins(self):
+    def _allowed_origin_problems(self):
         # Origins are scheme://host[:port] only; CORS is offered over ALLOWED_SCHEMES.
         validate = AllowedURIValidator(oauth2_settings.ALLOWED_SCHEMES, "allowed origin")
+        problems = []
         for origin in self.allowed_origins.split():
-            validate(origin)
+            try:
+                validate(origin)
+            except ValidationError as invalid:
+                problems += invalid.error_list
+        return problems
 
-    def _clean_algorithm(self):
+    def _algorithm_problems(self):
         if self.algorithm == self.RS256_ALGORITHM and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
-            raise ValidationError(_("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"))
+            return [ValidationError(_("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"))]
         if self.algorithm == self.HS256_ALGORITHM and (
             self.client_type == self.CLIENT_PUBLIC
             or self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
         ):
             # The client secret is the HMAC key: it must never reach a browser.
-            raise ValidationError(_("You cannot use HS256 with public grants or clients"))
+            return [ValidationError(_("You cannot use HS256 with public grants or clients"))]
+        return []
 
     def get_allowed_schemes(self):
         """Schemes a redirect URI may use; override per application if needed."""

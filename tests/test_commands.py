@@ -101,11 +101,11 @@ def test_rs256_application_with_a_signing_key(settings):
     [
         (
             ["public", "authorization-code"],
-            [" - __all__: ['redirect_uris cannot be empty with grant_type authorization-code']"],
+            [" - redirect_uris: ['redirect_uris cannot be empty with grant_type authorization-code']"],
         ),
         (
             ["confidential", "client-credentials", "--algorithm=RS256"],
-            [" - __all__: ['You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm']"],
+            [" - algorithm: ['You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm']"],
         ),
         (
             ["secretive", "magic"],
@@ -116,7 +116,9 @@ def test_rs256_application_with_a_signing_key(settings):
         ),
         (
             ["confidential", "password", "--redirect-uris=ftp://client.example/cb"],
-            [" - __all__: ['redirect uri URI Validation error. invalid_scheme: ftp://client.example/cb']"],
+            [
+                " - redirect_uris: ['redirect uri URI Validation error. invalid_scheme: ftp://client.example/cb']"
+            ],
         ),
     ],
 )
