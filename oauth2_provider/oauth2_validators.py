@@ -49,6 +49,7 @@ from ._request_values import (
     decode_basic_credentials,
     http_request_for_authentication,
     is_lookup_safe,
+    sole_audience,
 )
 from .exceptions import FatalClientError
 from .models import (
@@ -175,15 +176,14 @@ _UNUSABLE_ID_TOKEN_ERRORS = (
 )
 
 
-def _sole_audience(audience):
-    """The client id of an ``aud`` claim naming exactly one client (a string or a one-item list), else None.
-
-    Our ID tokens name one client. A list of several would let a token verified with one application's
-    key claim to be about others as well.
-    """
-    if isinstance(audience, list) and len(audience) == 1:
-        audience = audience[0]
-    return audience if isinstance(audience, str) and is_lookup_safe(audience) else None
+def _is_uuid(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _epoch_seconds(moment):
@@ -979,23 +979,42 @@ class OAuth2Validator(RequestValidator):
         as that token's user. With ``check_expiry``, the JWT's ``exp`` and ``nbf`` are checked and so is
         the row's own expiry, which a re-signed token with a new ``exp`` cannot move.
         """
+        claims = self._verified_id_token_claims(token, check_expiry)
+        id_token = self._stored_id_token(claims) if claims else None
+        if id_token is None or (check_expiry and id_token.is_expired()):
+            return None, None
+        return id_token, claims
+
+    def _verified_id_token_claims(self, token, check_expiry=True):
+        """The claims of a JWT that verifies with the key of the one application its ``aud`` names, or None.
+
+        This proves only who holds that key; ``_stored_id_token`` says whether we issued it.
+        """
         try:
             # The key lookup is inside: a project's override may let a malformed token's errors out.
             key = self._get_key_for_token(token)
             if not key:
-                return None, None
+                return None
             # An empty dict keeps jwcrypto's claim type checks but skips the time checks; None does both.
             verified = jwt.JWT(key=key, jwt=token, check_claims=None if check_expiry else {})
             claims = json.loads(verified.claims)
-            client_id = _sole_audience(claims["aud"])
-            if client_id is None:
-                return None, None
-            id_token = IDToken.objects.filter(jti=claims["jti"], application__client_id=client_id).first()
         except _UNUSABLE_ID_TOKEN_ERRORS:
-            return None, None
-        if id_token is None or (check_expiry and id_token.is_expired()):
-            return None, None
-        return id_token, claims
+            return None
+        # Ours name one client and carry the UUID of their IDToken row; anything else is not ours.
+        if not isinstance(claims, dict) or sole_audience(claims.get("aud")) is None:
+            return None
+        if not _is_uuid(claims.get("jti")):
+            return None
+        return claims
+
+    def _stored_id_token(self, claims):
+        """The IDToken row of verified ``claims``: its ``jti``, issued to the application of its ``aud``."""
+        try:
+            return IDToken.objects.filter(
+                jti=claims["jti"], application__client_id=sole_audience(claims["aud"])
+            ).first()
+        except _UNUSABLE_ID_TOKEN_ERRORS:
+            return None
 
     def _get_key_for_token(self, token):
         """The key of the application the unverified token names in ``aud``, or None.
