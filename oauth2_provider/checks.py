@@ -106,6 +106,24 @@ def check_access_token_lifetime(app_configs, **kwargs):
     ]
 
 
+@checks.register()
+def check_reuse_protection_rotates(app_configs, **kwargs):
+    """``REFRESH_TOKEN_REUSE_PROTECTION`` recognises a replay by a refresh token that rotation replaced.
+
+    Without rotation no refresh token is ever replaced, so the protection can never fire (upstream #1816).
+    """
+    if not oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION or oauth2_settings.ROTATE_REFRESH_TOKEN:
+        return []
+    return [
+        checks.Warning(
+            "OAUTH2_PROVIDER['REFRESH_TOKEN_REUSE_PROTECTION'] is on but ROTATE_REFRESH_TOKEN is off: no "
+            "refresh token is ever replaced, so a replay cannot be told from a legitimate use.",
+            hint="Turn ROTATE_REFRESH_TOKEN on, or REFRESH_TOKEN_REUSE_PROTECTION off.",
+            id="oauth2_provider.W003",
+        )
+    ]
+
+
 # How many client ids the HS256 warning names; the count covers the rest.
 _LISTED_APPLICATIONS = 10
 

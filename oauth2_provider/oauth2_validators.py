@@ -646,6 +646,16 @@ class OAuth2Validator(RequestValidator):
         return self._load_id_token(signed_id_token)
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        # 3.0.1's schema keeps refresh tokens unique only together with ``revoked``, which lets any number
+        # of live rows share a value (upstream #1816). A generator that repeats a live value is refused here,
+        # with one index probe, rather than leaving two rows that one presented token would mean. The value
+        # of a revoked row may come back (the one a rotation just revoked, with a generator that keeps it):
+        # the live row is the one a lookup takes, as in DOT 3.0.1.
+        if RefreshToken.objects.filter(token=refresh_token_code, revoked__isnull=True).exists():
+            log.error(
+                "The refresh token generator returned the value of a live refresh token; none was issued."
+            )
+            raise errors.InvalidGrantError(description="No refresh token could be issued.", request=request)
         # A rotated refresh token stays in the family of the one it replaces; a first one starts a family.
         family = previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4()
         return RefreshToken.objects.create(
@@ -670,15 +680,19 @@ class OAuth2Validator(RequestValidator):
         """
         if not is_lookup_safe(refresh_token):
             return False
-        # Rows may share a token value (unique together with ``revoked``): the live one counts first.
-        found = (
+        # Rows may share a token value (unique together with ``revoked``): the live one counts first, and
+        # two live ones (stored before issuing refused duplicates) name no single token: refused (#1816).
+        rows = list(
             RefreshToken.objects.filter(token=refresh_token)
             .select_related("access_token", "user")
-            .order_by(F("revoked").desc(nulls_first=True))
-            .first()
+            .order_by(F("revoked").desc(nulls_first=True))[:2]
         )
-        if found is None:
+        if not rows:
             return False
+        if len(rows) == 2 and rows[1].revoked is None:
+            log.error("Two live refresh tokens share the value presented; both are refused.")
+            return False
+        found = rows[0]
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
                 RefreshToken._revoke_family(found.token_family)

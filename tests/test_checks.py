@@ -105,3 +105,21 @@ def test_an_access_token_lifetime_that_is_not_positive_seconds_is_error_e006(set
 def test_a_positive_access_token_lifetime_passes(settings, lifetime):
     settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
     assert messages_with_id("oauth2_provider.E006", None) == []
+
+
+# Upstream #1816 (PR #1817): reuse protection recognises a replay by a refresh token rotation replaced.
+
+
+def test_reuse_protection_without_rotation_is_warning_w003(settings):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_REUSE_PROTECTION": True, "ROTATE_REFRESH_TOKEN": False}
+    [warning] = messages_with_id("oauth2_provider.W003", None)
+    assert "ROTATE_REFRESH_TOKEN is off" in warning.msg
+
+
+@pytest.mark.parametrize(("protection", "rotation"), [(True, True), (False, False), (False, True)])
+def test_reuse_protection_with_rotation_or_off_passes(settings, protection, rotation):
+    settings.OAUTH2_PROVIDER = {
+        "REFRESH_TOKEN_REUSE_PROTECTION": protection,
+        "ROTATE_REFRESH_TOKEN": rotation,
+    }
+    assert messages_with_id("oauth2_provider.W003", None) == []
