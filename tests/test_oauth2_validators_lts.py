@@ -670,6 +670,24 @@ def test_introspected_token_is_cached_by_checksum(validator, introspection_setti
     assert int(cached.expires.timestamp()) == exp
 
 
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_an_introspected_exp_is_read_in_utc_whatever_the_time_zone(
+    validator, introspection_settings, mocker, settings, use_tz
+):
+    # Upstream #1594 (3.4.0): exp is seconds since the epoch, the same instant in every time zone.
+    settings.TIME_ZONE, settings.USE_TZ = "Asia/Tokyo", use_tz
+    exp = int((timezone.now() + timedelta(minutes=5)).timestamp()) if use_tz else int(time.time()) + 300
+    post = mocker.patch("requests.post", return_value=FakeResponse(payload=active_answer(exp=exp)))
+
+    assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is True
+    assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is True
+
+    # The cached copy lives five minutes, neither nine hours less (expired) nor nine hours more.
+    assert post.call_count == 1
+    cached = AccessToken.objects.get(token_checksum=token_checksum("remote-token"))
+    assert timedelta(minutes=4) < cached.expires - timezone.now() <= timedelta(minutes=5)
+
+
 def test_introspection_server_errors_are_logged(validator, introspection_settings, mocker, caplog):
     mocker.patch("requests.post", return_value=FakeResponse(status_code=404, reason="Not Found"))
     validator.validate_bearer_token("remote-token", ["read"], oauthlib_request())
