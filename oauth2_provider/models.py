@@ -475,8 +475,8 @@ class AbstractRefreshToken(models.Model):
             refresh_token.save()
 
     @classmethod
-    def _revoke_family(cls, family):
-        """Revoke every live refresh token of ``family`` and delete the family's access tokens.
+    def _revoke_family(cls, replayed):
+        """Revoke every live refresh token of ``replayed``'s family and delete their access tokens.
 
         Set-based, in a number of statements that does not grow with the family: a rotating client adds a
         row on every refresh, and a client replaying its stale token on a retry timer would otherwise pay
@@ -485,9 +485,19 @@ class AbstractRefreshToken(models.Model):
         model's does) is still revoked row by row. So is a family in which two live members share a token
         value, which one shared ``revoked`` timestamp cannot cover under the ``(token, revoked)``
         uniqueness.
+
+        3.0.1's schema has no index on ``token_family`` (upstream added one with this fix, in a migration
+        of its own). A family never leaves the user and the application of its first token, whose foreign
+        keys are indexed: its members are looked up through them, so a replay costs index lookups over that
+        user's refresh tokens at that application, never a scan of the table. A family revoked already
+        costs that one lookup and nothing more.
         """
         access_token_model = get_access_token_model()
-        members = cls.objects.filter(token_family=family)
+        members = cls.objects.filter(
+            token_family=replayed.token_family,
+            user_id=replayed.user_id,
+            application_id=replayed.application_id,
+        )
         revoked_as_shipped = (
             cls.revoke is AbstractRefreshToken.revoke
             and access_token_model.revoke is AbstractAccessToken.revoke
@@ -495,17 +505,26 @@ class AbstractRefreshToken(models.Model):
         if revoked_as_shipped:
             try:
                 with transaction.atomic(using=router.db_for_write(access_token_model)):
-                    now = timezone.now()
-                    # update() bypasses auto_now: ``updated`` is set here as save() would.
-                    members.filter(revoked__isnull=True).update(revoked=now, updated=now)
-                    # Deleting is what revoking an access token does; the refresh tokens' links to them
-                    # are cleared by the SET_NULL foreign key.
-                    access_token_model.objects.filter(pk__in=members.values("access_token_id")).delete()
+                    cls._revoke_live_members(members.filter(revoked__isnull=True), access_token_model)
                 return
             except IntegrityError:
                 pass
         for member in members:
             member.revoke()
+
+    @classmethod
+    def _revoke_live_members(cls, live, access_token_model):
+        # Locked, so that a rotation of a member waits and then finds it revoked. A rotation that committed
+        # a new member meanwhile is caught by the next look, until there is no live member left.
+        while found := list(live.select_for_update().values_list("pk", "access_token_id")):
+            # Deleting is what revoking an access token does; the refresh tokens' links to them are
+            # cleared by the SET_NULL foreign key.
+            access_token_model.objects.filter(pk__in=[token for _, token in found if token]).delete()
+            now = timezone.now()
+            # update() bypasses auto_now: ``updated`` is set here as save() would.
+            cls.objects.filter(pk__in=[pk for pk, _ in found], revoked__isnull=True).update(
+                revoked=now, updated=now
+            )
 
 
 class RefreshToken(AbstractRefreshToken):

@@ -695,7 +695,7 @@ class OAuth2Validator(RequestValidator):
         found = rows[0]
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
-                RefreshToken._revoke_family(found.token_family)
+                RefreshToken._revoke_family(found)
             return False
         if found.revoked is None and is_past_lifetime(found):
             return False
