@@ -101,7 +101,7 @@ def check_access_token_lifetime(app_configs, **kwargs):
         checks.Error(
             f"OAUTH2_PROVIDER['ACCESS_TOKEN_EXPIRE_SECONDS'] must be a positive number of seconds, "
             f"not {lifetime!r}.",
-            id="oauth2_provider.E006",
+            id="oauth2_provider.E007",
         )
     ]
 
@@ -119,7 +119,7 @@ def check_reuse_protection_rotates(app_configs, **kwargs):
             "OAUTH2_PROVIDER['REFRESH_TOKEN_REUSE_PROTECTION'] is on but ROTATE_REFRESH_TOKEN is off: no "
             "refresh token is ever replaced, so a replay cannot be told from a legitimate use.",
             hint="Turn ROTATE_REFRESH_TOKEN on, or REFRESH_TOKEN_REUSE_PROTECTION off.",
-            id="oauth2_provider.W003",
+            id="oauth2_provider.W005",
         )
     ]
 

@@ -95,24 +95,24 @@ def test_warning_when_the_upstream_distribution_is_installed_too():
 
 
 @pytest.mark.parametrize("lifetime", [0, -60, "3600", None])
-def test_an_access_token_lifetime_that_is_not_positive_seconds_is_error_e006(settings, lifetime):
+def test_an_access_token_lifetime_that_is_not_positive_seconds_is_error_e007(settings, lifetime):
     settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
-    with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E006.*ACCESS_TOKEN_EXPIRE_SECONDS"):
+    with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E007.*ACCESS_TOKEN_EXPIRE_SECONDS"):
         call_command("check")
 
 
 @pytest.mark.parametrize("lifetime", [36000, 1, 0.5])
 def test_a_positive_access_token_lifetime_passes(settings, lifetime):
     settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
-    assert messages_with_id("oauth2_provider.E006", None) == []
+    assert messages_with_id("oauth2_provider.E007", None) == []
 
 
 # Upstream #1816 (PR #1817): reuse protection recognises a replay by a refresh token rotation replaced.
 
 
-def test_reuse_protection_without_rotation_is_warning_w003(settings):
+def test_reuse_protection_without_rotation_is_warning_w005(settings):
     settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_REUSE_PROTECTION": True, "ROTATE_REFRESH_TOKEN": False}
-    [warning] = messages_with_id("oauth2_provider.W003", None)
+    [warning] = messages_with_id("oauth2_provider.W005", None)
     assert "ROTATE_REFRESH_TOKEN is off" in warning.msg
 
 
@@ -122,4 +122,4 @@ def test_reuse_protection_with_rotation_or_off_passes(settings, protection, rota
         "REFRESH_TOKEN_REUSE_PROTECTION": protection,
         "ROTATE_REFRESH_TOKEN": rotation,
     }
-    assert messages_with_id("oauth2_provider.W003", None) == []
+    assert messages_with_id("oauth2_provider.W005", None) == []
