@@ -1,16 +1,26 @@
-from importlib import import_module, metadata
+from importlib import import_module
+from pathlib import Path
 
 from django.apps import apps
-from django.contrib.auth.hashers import get_hasher, get_hashers_by_algorithm
+from django.contrib.auth.hashers import get_hasher, get_hashers, get_hashers_by_algorithm
 from django.core import checks
-from django.db import DatabaseError, router
+from django.db import DatabaseError, connections, router
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from . import __version__
 from ._batching import setting_problem
+from ._installation import LTS_DISTRIBUTION, files_not_ours, foreign_owners, reinstall_hint
 from .settings import oauth2_settings
 
 
-UPSTREAM_DISTRIBUTION = "django-oauth-toolkit"
+# How many items (files, client ids, migrations) a message names; its count covers the rest.
+_LISTED = 10
+
+
+def _first_few(items):
+    """The first ``_LISTED`` of ``items``, comma-separated, with an ellipsis when there are more."""
+    return ", ".join(items[:_LISTED]) + (", ..." if len(items) > _LISTED else "")
 
 
 # Tagged "models", not "database": it asks the routers and never opens a connection, and Django 6.1 leaves
@@ -18,40 +28,56 @@ UPSTREAM_DISTRIBUTION = "django-oauth-toolkit"
 @checks.register(checks.Tags.models)
 def validate_token_configuration(app_configs, **kwargs):
     """The token models must share one database: revoking and rotating writes to several at once."""
-    token_models = (
-        oauth2_settings.ACCESS_TOKEN_MODEL,
-        oauth2_settings.ID_TOKEN_MODEL,
-        oauth2_settings.REFRESH_TOKEN_MODEL,
-    )
-    databases = {router.db_for_write(apps.get_model(label)) for label in token_models}
+    models = {}
+    for setting in ("ACCESS_TOKEN_MODEL", "ID_TOKEN_MODEL", "REFRESH_TOKEN_MODEL"):
+        label = getattr(oauth2_settings, setting)
+        try:
+            models[setting] = apps.get_model(label)
+        # get_model() raises what the label's type and shape make it raise.
+        except (LookupError, ValueError, TypeError, AttributeError):
+            return [
+                checks.Error(
+                    f"OAUTH2_PROVIDER['{setting}'] = {label!r} is not an installed model.",
+                    hint='Name it as "app_label.ModelName", the model of an app in INSTALLED_APPS.',
+                    id="oauth2_provider.E006",
+                )
+            ]
+    databases = {router.db_for_write(model) for model in models.values()}
     if len(databases) > 1:
         return [checks.Error("The token models are expected to be stored in the same database.")]
     return []
 
 
-def _upstream_version():
-    try:
-        return metadata.version(UPSTREAM_DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return None
+def _mixed_install_problems():
+    """What on disk says that ``oauth2_provider`` is not only this package's: other owners, other files."""
+    problems = [
+        f"the {name} distribution ({version}) installs files into oauth2_provider too"
+        for name, version in foreign_owners()
+    ]
+    differing = files_not_ours(Path(__file__).resolve().parent)
+    if differing:
+        problems.append(
+            f"{len(differing)} file(s) of oauth2_provider are not those {LTS_DISTRIBUTION} installed: "
+            f"{_first_few(differing)}"
+        )
+    return problems
 
 
 @checks.register(checks.Tags.compatibility)
 def check_single_distribution(app_configs, **kwargs):
-    """Warn when django-oauth-toolkit is installed beside us: both own the oauth2_provider files."""
-    upstream = _upstream_version()
-    if upstream is None:
+    """Warn when the files of oauth2_provider on disk are not exactly this package's.
+
+    Decided from the installed records and the files themselves, not from distribution names: the
+    stand-in named django-oauth-toolkit owns no file and is fine, while an upstream release installed
+    over this package (or removed from under it) leaves files that are not ours.
+    """
+    problems = _mixed_install_problems()
+    if not problems:
         return []
-    reinstall = (
-        f"pip uninstall -y {UPSTREAM_DISTRIBUTION} django-oauth-toolkit-lts && "
-        f"pip install django-oauth-toolkit-lts=={__version__}"
-    )
     return [
         checks.Warning(
-            f"The {UPSTREAM_DISTRIBUTION} distribution ({upstream}) is installed together with "
-            "django-oauth-toolkit-lts. Both install the oauth2_provider package, so the files on disk "
-            "may come from either of them.",
-            hint=f"Keep only django-oauth-toolkit-lts: {reinstall}",
+            f"oauth2_provider is not installed by {LTS_DISTRIBUTION} alone: {'; '.join(problems)}.",
+            hint=f"Reinstall it alone: {reinstall_hint(__version__)}",
             id="oauth2_provider.W001",
         )
     ]
@@ -124,10 +150,6 @@ def check_reuse_protection_rotates(app_configs, **kwargs):
     ]
 
 
-# How many client ids the HS256 warning names; the count covers the rest.
-_LISTED_APPLICATIONS = 10
-
-
 @checks.register(checks.Tags.database)
 def check_hs256_hashed_secrets(app_configs, databases=None, **kwargs):
     """Warn about HS256 applications whose secret is stored hashed: the provider has no key for them.
@@ -156,9 +178,7 @@ def check_hs256_hashed_secrets(app_configs, databases=None, **kwargs):
             continue
     if not hashed:
         return []
-    named = ", ".join(sorted(hashed)[:_LISTED_APPLICATIONS])
-    if len(hashed) > _LISTED_APPLICATIONS:
-        named += ", ..."
+    named = _first_few(sorted(hashed))
     return [
         checks.Warning(
             f"{len(hashed)} HS256 application(s) store their client secret hashed: {named}. The token "
@@ -180,6 +200,11 @@ def check_client_secret_hasher(app_configs, **kwargs):
     registered for secrets to be recognised as hashed later: a hash that no registered hasher claims
     would be compared as a cleartext secret, so the hash itself would authenticate the client.
     """
+    try:
+        get_hashers()
+    # Whatever importing a listed hasher raises (its module may fail in any way), or a list that is no list.
+    except Exception as exc:
+        return [_unloadable_password_hashers(exc)]
     name = oauth2_settings.CLIENT_SECRET_HASHER
     try:
         hasher = get_hasher(name)
@@ -202,6 +227,18 @@ def check_client_secret_hasher(app_configs, **kwargs):
     ]
 
 
+def _unloadable_password_hashers(exc):
+    # Django itself runs with such a list until something hashes a password, and so did DOT 3.0.1: a
+    # warning, not an error that would stop migrate, runserver and test.
+    return checks.Warning(
+        f"PASSWORD_HASHERS cannot be loaded ({type(exc).__name__}: {exc}): no password and no client "
+        "secret can be hashed, so saving an application with hash_client_secret=True fails.",
+        hint="Remove the hashers Django no longer ships (such as SHA1PasswordHasher, gone in Django 5.1) "
+        "from PASSWORD_HASHERS, or install the package that provides them.",
+        id="oauth2_provider.W004",
+    )
+
+
 def _missing_hasher_library(hasher):
     """Why the third-party library of ``hasher`` (argon2, bcrypt) cannot be imported, or None."""
     library = getattr(hasher, "library", None)
@@ -213,3 +250,41 @@ def _missing_hasher_library(hasher):
     except ImportError as exc:
         return f"needs the {module!r} library, which cannot be imported ({exc})"
     return None
+
+
+@checks.register(checks.Tags.database)
+def check_applied_migrations_known(app_configs, databases=None, **kwargs):
+    """Warn about oauth2_provider migrations recorded as applied that this package does not have.
+
+    A later django-oauth-toolkit installed over this package and migrated leaves them (0013 onwards):
+    their columns stay, some NOT NULL without a default that this package fills, so the first new
+    application or token fails. Only where the database may be queried, like Django's own database checks.
+    """
+    if not databases:
+        return []
+    known = {
+        name
+        for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+        if app == "oauth2_provider"
+    }
+    warnings = []
+    for database in databases:
+        try:
+            applied = MigrationRecorder(connections[database]).applied_migrations()
+        except DatabaseError:
+            continue
+        unknown = sorted(name for app, name in applied if app == "oauth2_provider" and name not in known)
+        if unknown:
+            warnings.append(
+                checks.Warning(
+                    f"The database {database!r} records migrations of oauth2_provider that "
+                    f"{LTS_DISTRIBUTION} does not have: {_first_few(unknown)}. A later "
+                    "django-oauth-toolkit applied them, and the columns they added break saving new "
+                    "applications and tokens here.",
+                    hint="Install that django-oauth-toolkit release again, run `manage.py migrate "
+                    "oauth2_provider 0012_add_token_checksum` with it, then reinstall "
+                    f"{LTS_DISTRIBUTION} alone (docs/install.rst, Going back to upstream).",
+                    id="oauth2_provider.W003",
+                )
+            )
+    return warnings

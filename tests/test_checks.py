@@ -1,4 +1,4 @@
-"""System checks: token models on one database (E), upstream distribution installed beside us (W001)."""
+"""System checks: token models on one database (E), mixed installs (W001, W003), hostile settings."""
 
 import importlib
 import sys
@@ -7,8 +7,13 @@ import pytest
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from oauth2_provider import __version__
+from oauth2_provider._installation import standin_version
 from oauth2_provider.checks import validate_token_configuration
 
 
@@ -60,17 +65,21 @@ def test_token_models_together_outside_the_default_database_pass(settings):
     assert validate_token_configuration(None) == []
 
 
-@pytest.fixture
-def upstream_distribution_installed(tmp_path):
-    """Makes the metadata of django-oauth-toolkit 3.0.1 visible to importlib.metadata, as pip leaves it."""
-    dist_info = tmp_path / "django_oauth_toolkit-3.0.1.dist-info"
+def install_distribution(site, name, version, files):
+    """Leave the metadata pip leaves for ``name`` in ``site``: a RECORD listing ``files``."""
+    dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: django-oauth-toolkit\nVersion: 3.0.1\n", encoding="utf-8"
-    )
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    record = [*files, f"{dist_info.name}/METADATA,,", f"{dist_info.name}/RECORD,,"]
+    (dist_info / "RECORD").write_text("".join(f"{line}\n" for line in record))
+
+
+@pytest.fixture
+def site_directory(tmp_path):
+    """A directory on sys.path whose distributions importlib.metadata sees, as another site-packages."""
     sys.path.insert(0, str(tmp_path))
     importlib.invalidate_caches()
-    yield
+    yield tmp_path
     sys.path.remove(str(tmp_path))
     importlib.invalidate_caches()
 
@@ -79,14 +88,137 @@ def test_no_warning_without_the_upstream_distribution():
     assert messages_with_id("oauth2_provider.W001", [checks.Tags.compatibility]) == []
 
 
-@pytest.mark.usefixtures("upstream_distribution_installed")
-def test_warning_when_the_upstream_distribution_is_installed_too():
+def test_warning_when_the_upstream_distribution_owns_files_of_the_package(site_directory):
+    # What pip leaves when a dependent brings django-oauth-toolkit 3.4.1 after this package.
+    install_distribution(
+        site_directory,
+        "django-oauth-toolkit",
+        "3.4.1",
+        ["oauth2_provider/__init__.py,sha256=AAAA,22", "oauth2_provider/migrations/0013_x.py,sha256=BBBB,10"],
+    )
+
     (warning,) = messages_with_id("oauth2_provider.W001", [checks.Tags.compatibility])
+
     assert warning.level == checks.WARNING
-    assert "django-oauth-toolkit distribution (3.0.1)" in warning.msg
-    assert warning.hint.endswith(
-        "pip uninstall -y django-oauth-toolkit django-oauth-toolkit-lts"
-        f" && pip install django-oauth-toolkit-lts=={__version__}"
+    assert "the django-oauth-toolkit distribution (3.4.1) installs files into oauth2_provider" in warning.msg
+    assert (
+        "pip uninstall -y django-oauth-toolkit django-oauth-toolkit-lts`, then "
+        f"`pip install django-oauth-toolkit-lts=={__version__}`"
+    ) in warning.hint
+    assert f"django-oauth-toolkit=={standin_version(__version__)}" in warning.hint
+
+
+def test_the_stand_in_named_django_oauth_toolkit_is_no_mixed_install(site_directory):
+    # The stand-in has upstream's name and no file in the package: nothing to warn about.
+    install_distribution(site_directory, "django-oauth-toolkit", standin_version(__version__), [])
+
+    assert messages_with_id("oauth2_provider.W001", [checks.Tags.compatibility]) == []
+
+
+@pytest.mark.parametrize(
+    ("release", "standin"),
+    [("3.0.1.post3", "3.0.1+lts.3"), ("3.0.1.post12", "3.0.1+lts.12")],
+)
+def test_the_stand_in_version_satisfies_what_3_0_1_satisfies(release, standin):
+    assert standin_version(release) == standin
+    version = Version(standin)
+    for requirement in ["==3.0.1", ">=2.0.0", "<=3.0.1", "~=3.0", ">=3.0,<3.1", "<3.1", "!=3.0.0"]:
+        assert SpecifierSet(requirement).contains("3.0.1") is SpecifierSet(requirement).contains(version)
+    for requirement in [">=3.4", "==3.4.0", ">3.0.1", "<3.0.1", "!=3.0.1"]:
+        assert not SpecifierSet(requirement).contains(version)
+
+
+@pytest.mark.parametrize("release", ["3.0.1", "3.0.1.dev1", "3.0.1.post", "4"])
+def test_no_stand_in_version_for_what_is_not_a_release_of_this_line(release):
+    with pytest.raises(ValueError, match="is not a release of this line"):
+        standin_version(release)
+
+
+@pytest.mark.django_db
+def test_migrations_of_a_later_upstream_recorded_in_the_database_are_warned_about():
+    # What `migrate` with django-oauth-toolkit 3.4.1 records before the site comes back to this package.
+    recorder = MigrationRecorder(connection)
+    recorder.record_applied("oauth2_provider", "0013_alter_application_authorization_grant_type")
+    recorder.record_applied("oauth2_provider", "0022_refreshtoken_token_family_index")
+
+    warnings = [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W003"]
+
+    assert [w.level for w in warnings] == [checks.WARNING]
+    assert "0013_alter_application_authorization_grant_type, 0022_refreshtoken_token_family_index" in (
+        warnings[0].msg
+    )
+    assert "migrate oauth2_provider 0012_add_token_checksum" in warnings[0].hint
+
+
+@pytest.mark.django_db
+def test_our_own_applied_migrations_are_not_warned_about():
+    assert [m for m in checks.run_checks(databases=["default"]) if m.id == "oauth2_provider.W003"] == []
+
+
+# Settings a project may really have, each wrong in its own way: every check of ours reports on them (or
+# has nothing to say), none raises out of `manage.py check`.
+HOSTILE_SETTINGS = [
+    {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.NoSuchPasswordHasher"]},
+    {"PASSWORD_HASHERS": ["no_such_package.hashers.Hasher"]},
+    {"PASSWORD_HASHERS": ["nodots"]},
+    {"PASSWORD_HASHERS": [42]},
+    {"PASSWORD_HASHERS": None},
+    {"OAUTH2_PROVIDER": {"ACCESS_TOKEN_MODEL": "no_such_app.AccessToken"}},
+    {"OAUTH2_PROVIDER": {"REFRESH_TOKEN_MODEL": "not a label"}},
+    {"OAUTH2_PROVIDER": {"ID_TOKEN_MODEL": None}},
+    *(
+        {"OAUTH2_PROVIDER": {key: value}}
+        for key in [
+            "CLIENT_SECRET_HASHER",
+            "TOKEN_CHECKSUM_BATCH_SIZE",
+            "TOKEN_CHECKSUM_BATCH_INTERVAL",
+            "CLEAR_EXPIRED_TOKENS_BATCH_SIZE",
+            "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL",
+        ]
+        for value in [None, "", "x", -1, 1.5, float("nan"), [], {}, object()]
+    ),
+]
+
+
+def our_checks():
+    registered = checks.registry.registry.get_checks(include_deployment_checks=True)
+    return [check for check in registered if check.__module__ == "oauth2_provider.checks"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("overrides", HOSTILE_SETTINGS, ids=repr)
+def test_every_check_survives_a_wrong_setting(settings, overrides):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    for check in our_checks():
+        messages = check(None, databases=["default"])
+        assert all(isinstance(message, checks.CheckMessage) for message in messages), check
+
+
+def test_a_removed_password_hasher_is_a_warning_not_a_crash(settings):
+    # drf-spectacular's test settings still list SHA1PasswordHasher, which Django 5.1 removed.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.NoSuchPasswordHasher",
+    ]
+
+    call_command("check")
+    warnings = [m for m in checks.run_checks() if m.id == "oauth2_provider.W004"]
+
+    assert [w.level for w in warnings] == [checks.WARNING]
+    assert "NoSuchPasswordHasher" in warnings[0].msg
+
+
+def test_a_token_model_setting_naming_no_model_is_error_e006(provider_settings):
+    provider_settings(REFRESH_TOKEN_MODEL="no_such_app.RefreshToken")
+
+    [error] = [m for m in checks.run_checks(tags=[checks.Tags.models]) if m.id == "oauth2_provider.E006"]
+
+    assert error.level == checks.ERROR
+    assert (
+        "OAUTH2_PROVIDER['REFRESH_TOKEN_MODEL'] = 'no_such_app.RefreshToken' is not an installed model"
+        in (error.msg)
     )
 
 

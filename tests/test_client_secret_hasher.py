@@ -170,7 +170,7 @@ def test_a_hasher_of_password_hashers_passes_the_check(hashers, provider_setting
     ],
     ids=repr,
 )
-def test_a_name_outside_password_hashers_is_error_e004(hashers, provider_settings, name):
+def test_a_name_outside_password_hashers_is_error_e005(hashers, provider_settings, name):
     provider_settings(CLIENT_SECRET_HASHER=name)
 
     [error] = hasher_errors()
@@ -179,7 +179,7 @@ def test_a_name_outside_password_hashers_is_error_e004(hashers, provider_setting
     assert f"CLIENT_SECRET_HASHER'] = {name!r} is not the algorithm of a hasher" in error.msg
 
 
-def test_a_hasher_object_outside_password_hashers_is_error_e004(hashers, provider_settings):
+def test_a_hasher_object_outside_password_hashers_is_error_e005(hashers, provider_settings):
     # make_password() would use it, but identify_hasher() would not recognise its hashes afterwards.
     provider_settings(CLIENT_SECRET_HASHER=MissingLibraryHasher())
 
@@ -188,7 +188,7 @@ def test_a_hasher_object_outside_password_hashers_is_error_e004(hashers, provide
     assert "uses the algorithm 'needs_a_library', which no hasher in PASSWORD_HASHERS has" in error.msg
 
 
-def test_a_hasher_without_its_library_is_error_e004(settings, provider_settings):
+def test_a_hasher_without_its_library_is_error_e005(settings, provider_settings):
     settings.PASSWORD_HASHERS = [MD5, "tests.test_client_secret_hasher.MissingLibraryHasher"]
     provider_settings(CLIENT_SECRET_HASHER="needs_a_library")
 

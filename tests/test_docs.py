@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from oauth2_provider import backfill
+from oauth2_provider import __version__, backfill
+from oauth2_provider._installation import reinstall_hint, standin_version
 from oauth2_provider.settings import DEFAULTS
 
 
@@ -128,3 +129,27 @@ def test_readme_figures_are_those_of_the_upgrading_guide():
     guide = read(DOCS / "upgrading.rst")
     assert figures
     assert [figure for figure in figures if figure not in guide] == []
+
+
+# Where a user copies the version to install from: each names this release, and its stand-in's version.
+INSTALL_INSTRUCTIONS = [
+    "README.md",
+    "docs/install.rst",
+    "standin/README.md",
+    *(f"docs/recipes/{path.name}" for path in sorted((DOCS / "recipes").iterdir())),
+]
+
+
+@pytest.mark.parametrize("path", INSTALL_INSTRUCTIONS)
+def test_install_instructions_name_the_version_the_package_has(path):
+    text = read(ROOT / path)
+    releases = set(re.findall(r"3\.0\.1\.post\d+", text))
+    standins = set(re.findall(r"3\.0\.1\+lts\.\d+", text))
+    assert releases == {__version__}
+    assert standins <= {standin_version(__version__)}
+
+
+def test_the_mixed_install_hint_names_the_version_the_package_has():
+    hint = reinstall_hint(__version__)
+    assert f"django-oauth-toolkit-lts=={__version__}" in hint
+    assert f"django-oauth-toolkit=={standin_version(__version__)}" in hint
