@@ -43,6 +43,28 @@ def refresh_token_cutoff(now):
     return None if lifetime is None else now - lifetime
 
 
+def retention_warning():
+    """What ``cleartokens`` cannot delete because refresh tokens never expire, or None (upstream #522).
+
+    Without ``REFRESH_TOKEN_EXPIRE_SECONDS`` a live refresh token is kept forever, and so is its
+    expired access token (and that token's ID token), which the refresh token still points to. With
+    reuse protection the revoked refresh tokens stay as well: one row per refresh, for good.
+    """
+    if refresh_token_lifetime() is not None:
+        return None
+    kept = (
+        "refresh tokens that are not revoked, with their expired access and ID tokens, are kept for as "
+        "long as they exist"
+    )
+    if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
+        kept += "; with REFRESH_TOKEN_REUSE_PROTECTION, so is every revoked refresh token (one per refresh)"
+    return (
+        f"REFRESH_TOKEN_EXPIRE_SECONDS is not set (or is 0): {kept}. Only revoked refresh tokens past the "
+        "grace period, refresh tokens without an access token, and expired tokens and grants that nothing "
+        "refers to are deleted. Set REFRESH_TOKEN_EXPIRE_SECONDS to bound the tables."
+    )
+
+
 def clear_expired_steps(access_token_model, refresh_token_model, id_token_model, grant_model):
     """Delete expired rows table by table; yield ``(log message, argument)`` after each step.
 

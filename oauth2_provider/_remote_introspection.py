@@ -21,9 +21,6 @@ from .utils import get_timezone
 
 log = logging.getLogger("oauth2_provider")
 
-# (connect, read) seconds: a stalled introspection server must not hold a worker for long.
-TIMEOUT = (5, 10)
-
 
 def authorization_headers(bearer_token, credentials):
     """How the resource server authenticates itself: a bearer token, else Basic ``(id, secret)``."""
@@ -39,7 +36,13 @@ def authorization_headers(bearer_token, credentials):
 def introspect(url, token, headers):
     """The JSON object the server at ``url`` answers about ``token``, or None (the failure is logged)."""
     try:
-        response = requests.post(url, data={"token": token}, headers=headers, timeout=TIMEOUT)
+        # A stalled server must not hold a worker for long (upstream PR #1832).
+        response = requests.post(
+            url,
+            data={"token": token},
+            headers=headers,
+            timeout=oauth2_settings.RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS,
+        )
     except requests.exceptions.RequestException:
         log.exception("Introspection: Failed POST to %r in token lookup", url)
         return None

@@ -92,3 +92,14 @@ def audience_client_ids(audience):
     elif not isinstance(audience, list):
         return []
     return [client_id for client_id in audience[:MAX_AUDIENCES] if is_lookup_safe(client_id)]
+
+
+def sole_audience(audience):
+    """The client id of an ``aud`` claim naming exactly one client (a string or a one-item list), else None.
+
+    Our ID tokens name one client. A list of several would let a token verified with one application's
+    key claim to be about others as well.
+    """
+    if isinstance(audience, list) and len(audience) == 1:
+        audience = audience[0]
+    return audience if isinstance(audience, str) and is_lookup_safe(audience) else None

@@ -9,8 +9,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
+from ._refresh_tokens import refresh_token_accessor, revoke_access_token
 from .forms import CLIENT_SECRET_HELP_TEXT
 from .models import (
     get_access_token_admin_class,
@@ -47,12 +49,20 @@ def _masked(value):
     return "\u2026" + value[len(value) - shown :]
 
 
-class _CredentialAdmin(admin.ModelAdmin):
+class _IssuedOnlyAdmin(admin.ModelAdmin):
+    """No add page: grants and tokens are issued by the flows, never typed in (upstream 3.4.0, #1736)."""
+
+    def has_add_permission(self, request):
+        return False
+
+
+class _CredentialAdmin(_IssuedOnlyAdmin):
     """Shows a grant's or token's credential masked only (backported fix of upstream #1736).
 
     Access and refresh tokens and authorization codes are stored in cleartext. The changelist shows
     ``credential_field`` masked; the change and view pages leave the field out and show it masked,
-    read only. The add page keeps the field, for a value its author types and already knows.
+    read only. A subclass that allows adding keeps the field on the add page, for a value its author
+    types and already knows.
     """
 
     credential_field = None
@@ -92,8 +102,45 @@ class ApplicationAdmin(admin.ModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
-class AccessTokenAdmin(_CredentialAdmin):
+class _RevokeNotDeleteAdmin(_CredentialAdmin):
+    """Tokens are revoked, never deleted, from the admin (upstream PR #1798, 3.4.1).
+
+    Deleting an access token leaves its refresh token able to get a new one, and deleting a refresh token
+    loses the revoked row that ``REFRESH_TOKEN_REUSE_PROTECTION`` recognises a replay by. The "Revoke
+    selected" action revokes as the models and the revocation endpoint do; ``cleartokens`` deletes the
+    rows once they are of no use.
+    """
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Revoke selected access tokens (and their refresh tokens)"))
+def _revoke_access_tokens(modeladmin, request, queryset):
+    refresh_token_model = get_refresh_token_model()
+    accessor = refresh_token_accessor(refresh_token_model)
+    access_tokens = queryset.select_related(accessor) if accessor else queryset
+    count = 0
+    for access_token in access_tokens:
+        revoke_access_token(access_token, refresh_token_model)
+        count += 1
+    message = ngettext("%d access token revoked.", "%d access tokens revoked.", count)
+    modeladmin.message_user(request, message % count)
+
+
+@admin.action(description=_("Revoke selected refresh tokens (and their access tokens)"))
+def _revoke_refresh_tokens(modeladmin, request, queryset):
+    count = 0
+    for refresh_token in queryset.filter(revoked__isnull=True):
+        refresh_token.revoke()
+        count += 1
+    message = ngettext("%d refresh token revoked.", "%d refresh tokens revoked.", count)
+    modeladmin.message_user(request, message % count)
+
+
+class AccessTokenAdmin(_RevokeNotDeleteAdmin):
     credential_field = "token"
+    actions = (_revoke_access_tokens,)
     list_display = ("pk", "masked_credential", "user", "application", "expires")
     list_select_related = ("application", "user")
     list_filter = ("application",)
@@ -111,7 +158,7 @@ class GrantAdmin(_CredentialAdmin):
     raw_id_fields = ("user",)
 
 
-class IDTokenAdmin(admin.ModelAdmin):
+class IDTokenAdmin(_IssuedOnlyAdmin):
     list_display = ("jti", "user", "application", "expires")
     list_select_related = ("application", "user")
     list_filter = ("application",)
@@ -119,8 +166,9 @@ class IDTokenAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class RefreshTokenAdmin(_CredentialAdmin):
+class RefreshTokenAdmin(_RevokeNotDeleteAdmin):
     credential_field = "token"
+    actions = (_revoke_refresh_tokens,)
     list_display = ("pk", "masked_credential", "user", "application")
     # Each row shows its user and application: fetched in the changelist's query (upstream #1674).
     list_select_related = ("application", "user")

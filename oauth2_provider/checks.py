@@ -112,6 +112,44 @@ def check_token_checksum_batch_interval(app_configs, **kwargs):
     return _batching_errors({"TOKEN_CHECKSUM_BATCH_INTERVAL": "oauth2_provider.E004"})
 
 
+@checks.register()
+def check_access_token_lifetime(app_configs, **kwargs):
+    """``ACCESS_TOKEN_EXPIRE_SECONDS`` must be a positive number of seconds (upstream #483).
+
+    With 0 every token is stored already expired while oauthlib, which reads 0 as "not given", announces
+    ``expires_in: 3600``; a negative value announces a negative lifetime. Either way clients get tokens
+    that the resource server refuses at once.
+    """
+    lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool) and lifetime > 0:
+        return []
+    return [
+        checks.Error(
+            f"OAUTH2_PROVIDER['ACCESS_TOKEN_EXPIRE_SECONDS'] must be a positive number of seconds, "
+            f"not {lifetime!r}.",
+            id="oauth2_provider.E007",
+        )
+    ]
+
+
+@checks.register()
+def check_reuse_protection_rotates(app_configs, **kwargs):
+    """``REFRESH_TOKEN_REUSE_PROTECTION`` recognises a replay by a refresh token that rotation replaced.
+
+    Without rotation no refresh token is ever replaced, so the protection can never fire (upstream #1816).
+    """
+    if not oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION or oauth2_settings.ROTATE_REFRESH_TOKEN:
+        return []
+    return [
+        checks.Warning(
+            "OAUTH2_PROVIDER['REFRESH_TOKEN_REUSE_PROTECTION'] is on but ROTATE_REFRESH_TOKEN is off: no "
+            "refresh token is ever replaced, so a replay cannot be told from a legitimate use.",
+            hint="Turn ROTATE_REFRESH_TOKEN on, or REFRESH_TOKEN_REUSE_PROTECTION off.",
+            id="oauth2_provider.W005",
+        )
+    ]
+
+
 @checks.register(checks.Tags.database)
 def check_hs256_hashed_secrets(app_configs, databases=None, **kwargs):
     """Warn about HS256 applications whose secret is stored hashed: the provider has no key for them.

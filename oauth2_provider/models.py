@@ -5,7 +5,7 @@ from contextlib import suppress
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher, make_password
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -168,60 +168,93 @@ class AbstractApplication(models.Model):
         return self.allowed_origins and is_origin_allowed(origin, self.allowed_origins.split())
 
     def clean(self):
-        self._clean_redirect_uris()
-        self._clean_allowed_origins()
-        self._clean_algorithm()
-        self._clean_client_authentication()
+        # Each problem on the field it concerns, all of them at once (upstream #1343): a form shows every
+        # message beside its input, and ``message_dict`` names the field.
+        errors = {}
+        for field, problems in (
+            ("redirect_uris", self._redirect_uri_problems()),
+            ("allowed_origins", self._allowed_origin_problems()),
+            ("algorithm", self._algorithm_problems()),
+            ("client_type", self._client_type_problems()),
+            ("client_secret", self._client_secret_problems()),
+        ):
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
 
-    def _clean_redirect_uris(self):
+    def full_clean(self, exclude=None, **kwargs):
+        # A form that leaves out a field clean() reports on (a project's own narrower ModelForm) would
+        # fail with ValueError: its message becomes a non-field error there instead.
+        try:
+            super().full_clean(exclude=exclude, **kwargs)
+        except ValidationError as error:
+            outside = set(exclude or ()) & set(getattr(error, "error_dict", ()))
+            if not outside:
+                raise
+            errors = {field: found for field, found in error.error_dict.items() if field not in outside}
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(
+                problem for field in sorted(outside) for problem in error.error_dict[field]
+            )
+            raise ValidationError(errors) from None
+
+    def _redirect_uri_problems(self):
         redirect_uris = self.redirect_uris.split()
         if not redirect_uris:
             needs_redirect = (self.GRANT_AUTHORIZATION_CODE, self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
             if self.authorization_grant_type in needs_redirect:
-                raise ValidationError(
-                    _("redirect_uris cannot be empty with grant_type {grant_type}").format(
-                        grant_type=self.authorization_grant_type
-                    )
-                )
-            return
+                message = _("redirect_uris cannot be empty with grant_type {grant_type}")
+                return [ValidationError(message.format(grant_type=self.authorization_grant_type))]
+            return []
         schemes = {scheme.lower() for scheme in self.get_allowed_schemes()}
         validate = AllowedURIValidator(schemes, name="redirect uri", allow_path=True, allow_query=True)
+        problems = []
         for uri in redirect_uris:
-            validate(uri)
-            # The validator lets a bare trailing "#", credentials and ports out of range through, but no
-            # request can match such a URI (upstream #1801): refuse it now, not at login.
             try:
+                validate(uri)
+                # The validator lets a bare trailing "#", credentials and ports out of range through, but
+                # no request can match such a URI (upstream #1801): refuse it now, not at login.
                 split_redirect_uri(uri)
+            except ValidationError as invalid:
+                problems += invalid.error_list
             except UnmatchableRedirectURI as unmatchable:
                 message = _("Redirect URI {uri} can never match: {reason}.")
-                raise ValidationError(message.format(uri=uri, reason=unmatchable.reason)) from None
+                problems.append(ValidationError(message.format(uri=uri, reason=unmatchable.reason)))
+        return problems
 
-    def _clean_allowed_origins(self):
+    def _allowed_origin_problems(self):
         # Origins are scheme://host[:port] only; CORS is offered over ALLOWED_SCHEMES.
         validate = AllowedURIValidator(oauth2_settings.ALLOWED_SCHEMES, "allowed origin")
+        problems = []
         for origin in self.allowed_origins.split():
-            validate(origin)
+            try:
+                validate(origin)
+            except ValidationError as invalid:
+                problems += invalid.error_list
+        return problems
 
-    def _clean_algorithm(self):
+    def _algorithm_problems(self):
         if self.algorithm == self.RS256_ALGORITHM and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
-            raise ValidationError(_("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"))
+            return [ValidationError(_("You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"))]
         if self.algorithm == self.HS256_ALGORITHM and (
             self.client_type == self.CLIENT_PUBLIC
             or self.authorization_grant_type in (self.GRANT_IMPLICIT, self.GRANT_OPENID_HYBRID)
         ):
             # The client secret is the HMAC key: it must never reach a browser.
-            raise ValidationError(_("You cannot use HS256 with public grants or clients"))
+            return [ValidationError(_("You cannot use HS256 with public grants or clients"))]
+        return []
 
-    def _clean_client_authentication(self):
-        # Only a confidential client authenticates, and only with a secret (RFC 6749 sections 2.3.1 and
-        # 4.4): a public client-credentials application would hand tokens to whoever knows its id.
-        if (
-            self.client_type == self.CLIENT_PUBLIC
-            and self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
-        ):
-            raise ValidationError(_("The client credentials grant needs a confidential client"))
+    # Only a confidential client authenticates, and only with a secret (RFC 6749 sections 2.3.1 and 4.4): a
+    # public client-credentials application would hand tokens to whoever knows its id.
+    def _client_type_problems(self):
+        if self.client_type == self.CLIENT_PUBLIC and self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS:
+            return [ValidationError(_("The client credentials grant needs a confidential client"))]
+        return []
+
+    def _client_secret_problems(self):
         if self.client_type == self.CLIENT_CONFIDENTIAL and not self.client_secret:
-            raise ValidationError(_("A confidential client needs a client secret"))
+            return [ValidationError(_("A confidential client needs a client secret"))]
+        return []
 
     def get_allowed_schemes(self):
         """Schemes a redirect URI may use; override per application if needed."""
@@ -456,8 +489,8 @@ class AbstractRefreshToken(models.Model):
             refresh_token.save()
 
     @classmethod
-    def _revoke_family(cls, family):
-        """Revoke every live refresh token of ``family`` and delete the family's access tokens.
+    def _revoke_family(cls, replayed):
+        """Revoke every live refresh token of ``replayed``'s family and delete their access tokens.
 
         Set-based, in a number of statements that does not grow with the family: a rotating client adds a
         row on every refresh, and a client replaying its stale token on a retry timer would otherwise pay
@@ -466,9 +499,19 @@ class AbstractRefreshToken(models.Model):
         model's does) is still revoked row by row. So is a family in which two live members share a token
         value, which one shared ``revoked`` timestamp cannot cover under the ``(token, revoked)``
         uniqueness.
+
+        3.0.1's schema has no index on ``token_family`` (upstream added one with this fix, in a migration
+        of its own). A family never leaves the user and the application of its first token, whose foreign
+        keys are indexed: its members are looked up through them, so a replay costs index lookups over that
+        user's refresh tokens at that application, never a scan of the table. A family revoked already
+        costs that one lookup and nothing more.
         """
         access_token_model = get_access_token_model()
-        members = cls.objects.filter(token_family=family)
+        members = cls.objects.filter(
+            token_family=replayed.token_family,
+            user_id=replayed.user_id,
+            application_id=replayed.application_id,
+        )
         revoked_as_shipped = (
             cls.revoke is AbstractRefreshToken.revoke
             and access_token_model.revoke is AbstractAccessToken.revoke
@@ -476,17 +519,26 @@ class AbstractRefreshToken(models.Model):
         if revoked_as_shipped:
             try:
                 with transaction.atomic(using=router.db_for_write(access_token_model)):
-                    now = timezone.now()
-                    # update() bypasses auto_now: ``updated`` is set here as save() would.
-                    members.filter(revoked__isnull=True).update(revoked=now, updated=now)
-                    # Deleting is what revoking an access token does; the refresh tokens' links to them
-                    # are cleared by the SET_NULL foreign key.
-                    access_token_model.objects.filter(pk__in=members.values("access_token_id")).delete()
+                    cls._revoke_live_members(members.filter(revoked__isnull=True), access_token_model)
                 return
             except IntegrityError:
                 pass
         for member in members:
             member.revoke()
+
+    @classmethod
+    def _revoke_live_members(cls, live, access_token_model):
+        # Locked, so that a rotation of a member waits and then finds it revoked. A rotation that committed
+        # a new member meanwhile is caught by the next look, until there is no live member left.
+        while found := list(live.select_for_update().values_list("pk", "access_token_id")):
+            # Deleting is what revoking an access token does; the refresh tokens' links to them are
+            # cleared by the SET_NULL foreign key.
+            access_token_model.objects.filter(pk__in=[token for _, token in found if token]).delete()
+            now = timezone.now()
+            # update() bypasses auto_now: ``updated`` is set here as save() would.
+            cls.objects.filter(pk__in=[pk for pk, _ in found], revoked__isnull=True).update(
+                revoked=now, updated=now
+            )
 
 
 class RefreshToken(AbstractRefreshToken):

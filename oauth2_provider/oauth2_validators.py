@@ -50,6 +50,7 @@ from ._request_values import (
     decode_basic_credentials,
     http_request_for_authentication,
     is_lookup_safe,
+    sole_audience,
 )
 from ._token_verdict import is_honoured
 from .exceptions import FatalClientError
@@ -177,15 +178,14 @@ _UNUSABLE_ID_TOKEN_ERRORS = (
 )
 
 
-def _sole_audience(audience):
-    """The client id of an ``aud`` claim naming exactly one client (a string or a one-item list), else None.
-
-    Our ID tokens name one client. A list of several would let a token verified with one application's
-    key claim to be about others as well.
-    """
-    if isinstance(audience, list) and len(audience) == 1:
-        audience = audience[0]
-    return audience if isinstance(audience, str) and is_lookup_safe(audience) else None
+def _is_uuid(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _epoch_seconds(moment):
@@ -671,6 +671,16 @@ class OAuth2Validator(RequestValidator):
         return self._load_id_token(signed_id_token)
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        # 3.0.1's schema keeps refresh tokens unique only together with ``revoked``, which lets any number
+        # of live rows share a value (upstream #1816). A generator that repeats a live value is refused here,
+        # with one index probe, rather than leaving two rows that one presented token would mean. The value
+        # of a revoked row may come back (the one a rotation just revoked, with a generator that keeps it):
+        # the live row is the one a lookup takes, as in DOT 3.0.1.
+        if RefreshToken.objects.filter(token=refresh_token_code, revoked__isnull=True).exists():
+            log.error(
+                "The refresh token generator returned the value of a live refresh token; none was issued."
+            )
+            raise errors.InvalidGrantError(description="No refresh token could be issued.", request=request)
         # A rotated refresh token stays in the family of the one it replaces; a first one starts a family.
         family = previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4()
         return RefreshToken.objects.create(
@@ -695,21 +705,25 @@ class OAuth2Validator(RequestValidator):
         """
         if not is_lookup_safe(refresh_token):
             return False
-        # Rows may share a token value (unique together with ``revoked``): the live one counts first.
-        found = (
+        # Rows may share a token value (unique together with ``revoked``): the live one counts first, and
+        # two live ones (stored before issuing refused duplicates) name no single token: refused (#1816).
+        rows = list(
             RefreshToken.objects.filter(token=refresh_token)
             .select_related("access_token", "user")
-            .order_by(F("revoked").desc(nulls_first=True))
-            .first()
+            .order_by(F("revoked").desc(nulls_first=True))[:2]
         )
-        if found is None:
+        if not rows:
             return False
+        if len(rows) == 2 and rows[1].revoked is None:
+            log.error("Two live refresh tokens share the value presented; both are refused.")
+            return False
+        found = rows[0]
         if found.revoked is None:
             if is_past_lifetime(found) or not self._lock_live_refresh_token(found):
                 return False
         if found.revoked is not None and not self._within_grace_period(found):
             if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and found.token_family:
-                RefreshToken._revoke_family(found.token_family)
+                RefreshToken._revoke_family(found)
             return False
         if not is_honoured(client, found.user, request):
             log.debug("Refresh token rejected: its user can no longer sign in")
@@ -1033,25 +1047,44 @@ class OAuth2Validator(RequestValidator):
         as that token's user. With ``check_expiry``, the JWT's ``exp`` and ``nbf`` are checked and so is
         the row's own expiry, which a re-signed token with a new ``exp`` cannot move.
         """
-        if not is_compact_jws(token):
+        claims = self._verified_id_token_claims(token, check_expiry)
+        id_token = self._stored_id_token(claims) if claims else None
+        if id_token is None or (check_expiry and id_token.is_expired()):
             return None, None
+        return id_token, claims
+
+    def _verified_id_token_claims(self, token, check_expiry=True):
+        """The claims of a JWT that verifies with the key of the one application its ``aud`` names, or None.
+
+        This proves only who holds that key; ``_stored_id_token`` says whether we issued it.
+        """
+        if not is_compact_jws(token):
+            return None
         try:
             # The key lookup is inside: a project's override may let a malformed token's errors out.
             key = self._get_key_for_token(token)
             if not key:
-                return None, None
+                return None
             # An empty dict keeps jwcrypto's claim type checks but skips the time checks; None does both.
             verified = jwt.JWT(key=key, jwt=token, check_claims=None if check_expiry else {})
             claims = json.loads(verified.claims)
-            client_id = _sole_audience(claims["aud"])
-            if client_id is None:
-                return None, None
-            id_token = IDToken.objects.filter(jti=claims["jti"], application__client_id=client_id).first()
         except _UNUSABLE_ID_TOKEN_ERRORS:
-            return None, None
-        if id_token is None or (check_expiry and id_token.is_expired()):
-            return None, None
-        return id_token, claims
+            return None
+        # Ours name one client and carry the UUID of their IDToken row; anything else is not ours.
+        if not isinstance(claims, dict) or sole_audience(claims.get("aud")) is None:
+            return None
+        if not _is_uuid(claims.get("jti")):
+            return None
+        return claims
+
+    def _stored_id_token(self, claims):
+        """The IDToken row of verified ``claims``: its ``jti``, issued to the application of its ``aud``."""
+        try:
+            return IDToken.objects.filter(
+                jti=claims["jti"], application__client_id=sole_audience(claims["aud"])
+            ).first()
+        except _UNUSABLE_ID_TOKEN_ERRORS:
+            return None
 
     def _get_key_for_token(self, token):
         """The key of the application the unverified token names in ``aud``, or None.

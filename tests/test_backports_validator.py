@@ -607,3 +607,50 @@ def test_validator_refuses_an_empty_bearer_token(token):
     with CaptureQueriesContext(connection) as queries:
         assert OAuth2Validator().validate_bearer_token(token, ["read"], SimpleNamespace()) is False
     assert len(queries) == 0
+
+
+# Upstream #1816 (PR #1817): 3.0.1's (token, revoked) uniqueness lets live refresh tokens share a value.
+# Without changing the schema, none is issued twice and a value two live rows share is refused.
+
+
+def repeating_refresh_token_generator(request):
+    """A broken REFRESH_TOKEN_GENERATOR: the same value every time."""
+    return "the-same-refresh-token-every-time"
+
+
+def test_a_refresh_token_value_already_stored_is_not_issued_again(
+    client, code_app, signed_in_client, without_pkce, provider_settings, caplog
+):
+    provider_settings(
+        REFRESH_TOKEN_GENERATOR="tests.test_backports_validator.repeating_refresh_token_generator",
+        ALWAYS_RELOAD_OAUTHLIB_CORE=True,
+    )
+    first = issued_tokens(signed_in_client, code_app)
+    assert first["refresh_token"] == "the-same-refresh-token-every-time"
+
+    again = exchange_code(client, code_app, obtain_code(signed_in_client, code_app))
+
+    assert_oauth_error(again, 400, "invalid_grant")
+    assert RefreshToken.objects.filter(token=first["refresh_token"]).count() == 1
+    assert AccessToken.objects.count() == 1
+    assert "value of a live refresh token" in caplog.text and first["refresh_token"] not in caplog.text
+
+
+def test_a_value_two_live_refresh_tokens_share_is_refused(client, code_app, signed_in_client, without_pkce):
+    tokens = issued_tokens(signed_in_client, code_app)
+    live = refresh_token_row(tokens["refresh_token"])
+    # As a project could have stored them before issuing refused duplicates, each with its access token.
+    other_access_token = AccessToken.objects.create(
+        user=live.user,
+        application=live.application,
+        token="another-access-token",
+        expires=live.access_token.expires,
+        scope=live.access_token.scope,
+    )
+    RefreshToken.objects.create(
+        user=live.user, application=live.application, token=live.token, access_token=other_access_token
+    )
+
+    assert_oauth_error(refresh(client, code_app, tokens["refresh_token"]), 400, "invalid_grant")
+    assert RefreshToken.objects.filter(token=live.token, revoked__isnull=True).count() == 2
+    assert AccessToken.objects.filter(pk=live.access_token_id).exists()

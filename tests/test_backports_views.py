@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from jwcrypto import jwk, jwt
 
+from oauth2_provider import admin as provider_admin
 from oauth2_provider import models as provider_models
 from oauth2_provider.forms import CLIENT_SECRET_HELP_TEXT
 from oauth2_provider.models import (
@@ -363,10 +364,67 @@ def test_saving_a_change_page_keeps_the_credential_and_logs_no_cleartext(staff_c
     assert all("CLEARTEXT" not in entry.object_repr for entry in LogEntry.objects.all())
 
 
-def test_the_add_page_still_takes_a_token_its_author_types(staff_client, db):
-    response = staff_client.get(reverse("admin:oauth2_provider_accesstoken_add"))
+class AddableAccessTokenAdmin(provider_admin.AccessTokenAdmin):
+    def has_add_permission(self, request):
+        return True
 
-    assert "token" in response.context["adminform"].form.fields
+
+def test_a_subclass_that_allows_adding_keeps_the_credential_on_the_add_page(rf, admin_user):
+    request = rf.get("/")
+    request.user = admin_user
+    model_admin = AddableAccessTokenAdmin(AccessToken, admin.site)
+
+    assert "token" in model_admin.get_form(request)().fields
+
+
+# --- 3.4.0 #1736, 3.4.1 PR #1798: tokens are issued, not typed in, and revoked, not deleted ---------------
+
+
+@pytest.mark.parametrize("model", [AccessToken, RefreshToken, Grant, IDToken])
+def test_grants_and_tokens_cannot_be_added_in_the_admin(staff_client, model):
+    name = model._meta.model_name
+
+    assert staff_client.get(reverse(f"admin:oauth2_provider_{name}_add")).status_code == 403
+    changelist = staff_client.get(reverse(f"admin:oauth2_provider_{name}_changelist"))
+    assert changelist.context["has_add_permission"] is False
+
+
+@pytest.mark.parametrize(("key", "model"), [("token", AccessToken), ("refresh", RefreshToken)])
+def test_access_and_refresh_tokens_are_not_deleted_in_the_admin(staff_client, credentials, key, model):
+    name = model._meta.model_name
+    delete_url = reverse(f"admin:oauth2_provider_{name}_delete", args=[credentials[key].pk])
+
+    assert staff_client.get(delete_url).status_code == 403
+    changelist = staff_client.get(reverse(f"admin:oauth2_provider_{name}_changelist"))
+    assert "delete_selected" not in dict(changelist.context["action_form"].fields["action"].choices)
+
+
+def run_admin_action(client, model, action, rows):
+    url = reverse(f"admin:oauth2_provider_{model._meta.model_name}_changelist")
+    return client.post(url, {"action": action, "_selected_action": [row.pk for row in rows]}, follow=True)
+
+
+def test_revoking_access_tokens_in_the_admin_revokes_their_refresh_tokens(
+    staff_client, client, credentials, code_app
+):
+    response = run_admin_action(staff_client, AccessToken, "_revoke_access_tokens", [credentials["token"]])
+
+    assert "1 access token revoked." in response.content.decode()
+    assert not AccessToken.objects.filter(pk=credentials["token"].pk).exists()
+    # The refresh token is kept, revoked, and gets no new access token.
+    assert RefreshToken.objects.get(pk=credentials["refresh"].pk).revoked is not None
+    assert_oauth_error(refresh(client, code_app, REFRESH_VALUE), 400, "invalid_grant")
+
+
+def test_revoking_refresh_tokens_in_the_admin_keeps_the_revoked_rows(staff_client, credentials):
+    response = run_admin_action(
+        staff_client, RefreshToken, "_revoke_refresh_tokens", [credentials["refresh"]]
+    )
+
+    assert "1 refresh token revoked." in response.content.decode()
+    # The revoked row is what REFRESH_TOKEN_REUSE_PROTECTION recognises a replay by.
+    assert RefreshToken.objects.get(pk=credentials["refresh"].pk).revoked is not None
+    assert not AccessToken.objects.filter(pk=credentials["token"].pk).exists()
 
 
 def test_deleting_an_application_lists_its_tokens_without_cleartext(staff_client, credentials, code_app):

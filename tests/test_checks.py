@@ -220,3 +220,38 @@ def test_a_token_model_setting_naming_no_model_is_error_e006(provider_settings):
         "OAUTH2_PROVIDER['REFRESH_TOKEN_MODEL'] = 'no_such_app.RefreshToken' is not an installed model"
         in (error.msg)
     )
+
+
+# Upstream #483: a zero or negative access token lifetime issues tokens stored as expired while the
+# response announces them valid (oauthlib reads 0 as unset and answers expires_in 3600).
+
+
+@pytest.mark.parametrize("lifetime", [0, -60, "3600", None])
+def test_an_access_token_lifetime_that_is_not_positive_seconds_is_error_e007(settings, lifetime):
+    settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E007.*ACCESS_TOKEN_EXPIRE_SECONDS"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("lifetime", [36000, 1, 0.5])
+def test_a_positive_access_token_lifetime_passes(settings, lifetime):
+    settings.OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    assert messages_with_id("oauth2_provider.E007", None) == []
+
+
+# Upstream #1816 (PR #1817): reuse protection recognises a replay by a refresh token rotation replaced.
+
+
+def test_reuse_protection_without_rotation_is_warning_w005(settings):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_REUSE_PROTECTION": True, "ROTATE_REFRESH_TOKEN": False}
+    [warning] = messages_with_id("oauth2_provider.W005", None)
+    assert "ROTATE_REFRESH_TOKEN is off" in warning.msg
+
+
+@pytest.mark.parametrize(("protection", "rotation"), [(True, True), (False, False), (False, True)])
+def test_reuse_protection_with_rotation_or_off_passes(settings, protection, rotation):
+    settings.OAUTH2_PROVIDER = {
+        "REFRESH_TOKEN_REUSE_PROTECTION": protection,
+        "ROTATE_REFRESH_TOKEN": rotation,
+    }
+    assert messages_with_id("oauth2_provider.W005", None) == []

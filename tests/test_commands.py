@@ -101,11 +101,11 @@ def test_rs256_application_with_a_signing_key(settings):
     [
         (
             ["public", "authorization-code"],
-            [" - __all__: ['redirect_uris cannot be empty with grant_type authorization-code']"],
+            [" - redirect_uris: ['redirect_uris cannot be empty with grant_type authorization-code']"],
         ),
         (
             ["confidential", "client-credentials", "--algorithm=RS256"],
-            [" - __all__: ['You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm']"],
+            [" - algorithm: ['You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm']"],
         ),
         (
             ["secretive", "magic"],
@@ -116,7 +116,9 @@ def test_rs256_application_with_a_signing_key(settings):
         ),
         (
             ["confidential", "password", "--redirect-uris=ftp://client.example/cb"],
-            [" - __all__: ['redirect uri URI Validation error. invalid_scheme: ftp://client.example/cb']"],
+            [
+                " - redirect_uris: ['redirect uri URI Validation error. invalid_scheme: ftp://client.example/cb']"
+            ],
         ),
     ],
 )
@@ -186,10 +188,39 @@ def test_cleartokens_in_a_terminal_shows_progress_on_stderr(user, monkeypatch, c
     assert not Grant.objects.exists()
 
 
-def test_cleartokens_leaves_its_progress_to_a_configured_handler(user, monkeypatch, capsys, caplog):
+def test_cleartokens_leaves_its_progress_to_a_configured_handler(user, monkeypatch, capsys, caplog, settings):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_EXPIRE_SECONDS": 3600}
     monkeypatch.setattr(_batching, "PROGRESS_INTERVAL_SECONDS", 0)
     caplog.set_level("INFO", logger="oauth2_provider._cleartokens")
     _expired_grants(user, 3)
     call_command("cleartokens")
     assert capsys.readouterr().err == ""
     assert any("3 rows deleted up to end of table" in r.getMessage() for r in caplog.records)
+
+
+# Upstream #522 (PR #1793, 3.4.1): without a refresh token lifetime, cleartokens says what it has to keep.
+
+
+@pytest.mark.parametrize("lifetime", [None, 0])
+def test_cleartokens_warns_that_refresh_tokens_without_a_lifetime_are_kept(settings, lifetime):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_EXPIRE_SECONDS": lifetime}
+    stderr = StringIO()
+    call_command("cleartokens", stderr=stderr)
+    warning = stderr.getvalue()
+    assert "REFRESH_TOKEN_EXPIRE_SECONDS is not set" in warning
+    assert "expired access and ID tokens" in warning
+    assert "REFRESH_TOKEN_REUSE_PROTECTION" not in warning
+
+
+def test_cleartokens_warns_that_reuse_protection_keeps_every_revoked_refresh_token(settings):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_REUSE_PROTECTION": True}
+    stderr = StringIO()
+    call_command("cleartokens", stderr=stderr)
+    assert "every revoked refresh token (one per refresh)" in stderr.getvalue()
+
+
+def test_cleartokens_is_silent_with_a_refresh_token_lifetime(settings):
+    settings.OAUTH2_PROVIDER = {"REFRESH_TOKEN_EXPIRE_SECONDS": timedelta(days=30)}
+    stderr = StringIO()
+    call_command("cleartokens", stderr=stderr)
+    assert stderr.getvalue() == ""

@@ -194,6 +194,33 @@ def test_registration_with_invalid_data_shows_the_errors(alice_client):
     assert not Application.objects.exists()
 
 
+def test_registration_shows_each_problem_beside_its_input(alice_client):
+    # Upstream #1343 (PR #1811): a bad redirect URI and a bad origin, both reported, each on its field.
+    response = alice_client.post(
+        reverse("oauth2_provider:register"),
+        {
+            "name": "Broken",
+            "client_id": "broken-client",
+            "client_secret": SECRET,
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            "redirect_uris": "ftp://new.example/cb",
+            "allowed_origins": "http://new.example",
+            "algorithm": "",
+        },
+    )
+    form = response.context["form"]
+    assert response.status_code == 200
+    assert form.non_field_errors() == []
+    assert form.errors["redirect_uris"] == [
+        "redirect uri URI Validation error. invalid_scheme: ftp://new.example/cb"
+    ]
+    assert form.errors["allowed_origins"] == [
+        "allowed origin URI Validation error. invalid_scheme: http://new.example"
+    ]
+    assert not Application.objects.exists()
+
+
 def test_update_changes_the_application_and_keeps_the_owner(alice_client, alice, alice_app):
     response = alice_client.post(
         reverse("oauth2_provider:update", args=[alice_app.pk]),

@@ -4,6 +4,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import checks
@@ -279,6 +280,44 @@ def test_hs256_is_refused_where_the_secret_would_reach_a_browser(client_type, gr
 
 def test_hs256_with_a_confidential_code_client_is_valid():
     unsaved_application(algorithm=Application.HS256_ALGORITHM).clean()
+
+
+# Upstream #1343 (PR #1811, 3.4.1): every problem, each on the field it concerns.
+
+
+def test_clean_reports_every_problem_on_its_field():
+    application = unsaved_application(
+        redirect_uris="ftp://client.example/cb https://client.example/cb#",
+        allowed_origins="http://a.example",
+        algorithm=Application.RS256_ALGORITHM,
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        application.clean()
+    assert excinfo.value.message_dict == {
+        "redirect_uris": [
+            "redirect uri URI Validation error. invalid_scheme: ftp://client.example/cb",
+            "redirect uri URI validation error. fragment not allowed: https://client.example/cb#",
+        ],
+        "allowed_origins": ["allowed origin URI Validation error. invalid_scheme: http://a.example"],
+        "algorithm": ["You must set OIDC_RSA_PRIVATE_KEY to use RSA algorithm"],
+    }
+
+
+class _NameOnlyForm(forms.ModelForm):
+    """A project's own narrower form: none of the fields that clean() reports on."""
+
+    class Meta:
+        model = Application
+        fields = ("name",)
+
+
+def test_a_form_without_the_field_shows_its_problem_as_a_non_field_error():
+    application = unsaved_application(allowed_origins="http://a.example")
+    form = _NameOnlyForm({"name": "renamed"}, instance=application)
+    assert not form.is_valid()
+    assert form.errors == {
+        "__all__": ["allowed origin URI Validation error. invalid_scheme: http://a.example"]
+    }
 
 
 # Redirect URIs and origins

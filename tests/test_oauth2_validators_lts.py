@@ -25,7 +25,7 @@ from oauthlib.common import Request
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth2_provider import _remote_introspection, _request_values, oauth2_validators
+from oauth2_provider import _request_values, oauth2_validators
 from oauth2_provider._checksum import token_checksum
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -643,7 +643,7 @@ def test_introspection_call_has_a_timeout_and_authenticates(validator, introspec
     assert url == INTROSPECTION_URL
     assert kwargs["data"] == {"token": "remote-token"}
     assert kwargs["headers"] == {"Authorization": "Bearer rs-token"}
-    assert kwargs["timeout"] == _remote_introspection.TIMEOUT
+    assert kwargs["timeout"] == 5  # RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS, upstream's default
 
 
 def test_introspection_with_basic_credentials(validator, settings, mocker):
@@ -670,6 +670,24 @@ def test_introspected_token_is_cached_by_checksum(validator, introspection_setti
     assert int(cached.expires.timestamp()) == exp
 
 
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_an_introspected_exp_is_read_in_utc_whatever_the_time_zone(
+    validator, introspection_settings, mocker, settings, use_tz
+):
+    # Upstream #1594 (3.4.0): exp is seconds since the epoch, the same instant in every time zone.
+    settings.TIME_ZONE, settings.USE_TZ = "Asia/Tokyo", use_tz
+    exp = int((timezone.now() + timedelta(minutes=5)).timestamp()) if use_tz else int(time.time()) + 300
+    post = mocker.patch("requests.post", return_value=FakeResponse(payload=active_answer(exp=exp)))
+
+    assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is True
+    assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is True
+
+    # The cached copy lives five minutes, neither nine hours less (expired) nor nine hours more.
+    assert post.call_count == 1
+    cached = AccessToken.objects.get(token_checksum=token_checksum("remote-token"))
+    assert timedelta(minutes=4) < cached.expires - timezone.now() <= timedelta(minutes=5)
+
+
 def test_introspection_server_errors_are_logged(validator, introspection_settings, mocker, caplog):
     mocker.patch("requests.post", return_value=FakeResponse(status_code=404, reason="Not Found"))
     validator.validate_bearer_token("remote-token", ["read"], oauthlib_request())
@@ -680,13 +698,15 @@ def test_introspection_server_errors_are_logged(validator, introspection_setting
 
 
 class _IntrospectionHandler(BaseHTTPRequestHandler):
-    """Answers like the server's ``behaviour`` says: "stall" (never, until released) or a JSON body."""
+    """Answers like the server's ``behaviour`` says: "stall" (never, until released) or a JSON body,
+    after ``delay`` seconds."""
 
     def do_POST(self):
         behaviour = self.server.behaviour
         if behaviour == "stall":
             self.server.release.wait(10)
             return
+        self.server.release.wait(self.server.delay)
         body = json.dumps(behaviour).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -702,6 +722,7 @@ class _IntrospectionHandler(BaseHTTPRequestHandler):
 def local_introspection_server(settings):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _IntrospectionHandler)
     httpd.release = threading.Event()
+    httpd.delay = 0
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     settings.OAUTH2_PROVIDER = {
@@ -714,12 +735,31 @@ def local_introspection_server(settings):
     httpd.server_close()
 
 
-def test_stalled_introspection_server_times_out(validator, local_introspection_server, monkeypatch):
+def test_stalled_introspection_server_times_out(validator, local_introspection_server, settings):
     local_introspection_server.behaviour = "stall"
-    monkeypatch.setattr(_remote_introspection, "TIMEOUT", (1, 0.3))
-    started = time.monotonic()
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS": 0.3,
+    }
     assert validator.validate_bearer_token("remote-token", ["read"], oauthlib_request()) is False
-    assert time.monotonic() - started < 3
+
+
+# Upstream PR #1832 (master after 3.4.1): the timeout is the RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS
+# setting. An answer later than it counts as no answer, however positive.
+
+
+def test_an_introspection_answer_later_than_the_timeout_setting_is_refused(
+    validator, local_introspection_server, settings
+):
+    local_introspection_server.behaviour = active_answer()
+    local_introspection_server.delay = 3
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "RESOURCE_SERVER_INTROSPECTION_TIMEOUT_SECONDS": 0.5,
+    }
+    request = oauthlib_request()
+    assert validator.validate_bearer_token("remote-token", ["read"], request) is False
+    assert request.oauth2_error["error"] == "invalid_token"
 
 
 def test_live_introspection_server(validator, local_introspection_server):

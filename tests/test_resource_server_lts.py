@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils import timezone
+from django.views.generic import View
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +32,7 @@ from oauth2_provider.decorators import protected_resource, rw_protected_resource
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views.generic import ProtectedResourceView
+from oauth2_provider.views.mixins import ReadWriteScopedResourceMixin
 
 
 AccessToken = get_access_token_model()
@@ -332,6 +334,14 @@ def test_rw_protected_resource_requirements_do_not_leak_between_requests(client,
     assert client.post("/read-write/", HTTP_AUTHORIZATION=header).status_code == 200
     assert client.get("/read-write/", HTTP_AUTHORIZATION=header).status_code == 403
     assert client.post("/read-write/", HTTP_AUTHORIZATION=header).status_code == 200
+
+
+def test_a_read_write_view_takes_the_keyword_arguments_of_as_view():
+    # Upstream #694 (3.4.0): DOT 3.0.1's __new__ passed them on to object.__new__, a TypeError.
+    class GreetingView(ReadWriteScopedResourceMixin, View):
+        greeting = "hello"
+
+    assert GreetingView(greeting="hi").greeting == "hi"
 
 
 # One query per protected request, by checksum, with the application and user joined.

@@ -14,6 +14,7 @@ from oauthlib.common import add_params_to_uri
 
 from .._framing import deny_framing
 from .._lookups import application_with_client_id
+from .._request_values import sole_audience
 from ..compat import login_not_required
 from ..exceptions import (
     ClientIdMissmatch,
@@ -148,19 +149,27 @@ class UserInfoView(OIDCOnlyMixin, OAuthLibMixin, View):
 
 
 def _load_id_token(token):
-    """The ``(IDToken, claims)`` of an ``id_token_hint`` we issued, else ``(None, None)``.
+    """``(IDToken, claims)`` of an ``id_token_hint`` we issued; ``(None, claims)`` when it verifies but its
+    row is gone; ``(None, None)`` when it does not verify.
 
-    The validator's ``_verify_id_token`` decides: the signature is checked with the key of the application
-    named in ``aud``, whose own ID token the row of ``jti`` must be. The expiry (``exp``, ``nbf``, the
-    row's) is only checked when ``OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS`` is off: a relying party
-    commonly keeps the ID token of a session long after it expired, to log that session out. The claims
-    are not validated beyond that; see ``_validate_claims``. The row is the proof that we issued the token
-    and that it was not revoked since; its user is the token's subject, so callers compare users with the
-    row, not with ``sub``.
+    The validator decides: the signature is checked with the key of the application named in ``aud``,
+    whose own ID token the row of ``jti`` must be. The expiry (``exp``, ``nbf``, the row's) is only checked
+    when ``OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS`` is off: a relying party commonly keeps the ID
+    token of a session long after it expired, to log that session out. The claims are not validated beyond
+    that; see ``_validate_claims``. The row is the proof that we issued the token and that it was not
+    revoked since; its user is the token's subject, so callers compare users with the row, not with
+    ``sub``. A row is gone once a logout at another relying party or a revocation deleted it: logout is
+    idempotent (upstream #1287), so such a hint still names its relying party, through ``aud``, but no user.
     """
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     check_expiry = not oauth2_settings.OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS
-    return validator._verify_id_token(token, check_expiry=check_expiry)
+    claims = validator._verified_id_token_claims(token, check_expiry=check_expiry)
+    if claims is None:
+        return None, None
+    id_token = validator._stored_id_token(claims)
+    if id_token is not None and check_expiry and id_token.is_expired():
+        return None, None
+    return id_token, claims
 
 
 def _validate_claims(request, claims):
@@ -205,6 +214,8 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
 
     template_name = "oauth2_provider/logout_confirm.html"
     form_class = ConfirmLogoutForm
+    # The client of an id_token_hint whose ID token is gone; set by validate_logout_request_user().
+    _hint_client_id = None
     # The logout deletes the user's tokens only at applications of these client and grant types.
     token_deletion_client_types = [Application.CLIENT_PUBLIC, Application.CLIENT_CONFIDENTIAL]
     token_deletion_grant_types = [
@@ -281,20 +292,26 @@ class RPInitiatedLogoutView(OIDCLogoutOnlyMixin, FormView):
     def validate_logout_request_user(self, id_token_hint, client_id):
         """The IDToken of ``id_token_hint`` (None without a hint); OIDCError if the hint is not acceptable.
 
-        The hint must be a token we issued and have not revoked; with a ``client_id`` as well, both must
-        name the same application.
+        The hint must be a token we issued; with a ``client_id`` as well, both must name the same
+        application. A hint that verifies but whose row is gone (its user logged out at another relying
+        party, or it was revoked) names no user: None, and the client it was issued to is kept for
+        ``get_request_application``.
         """
         if not id_token_hint:
             return None
         id_token, claims = _load_id_token(id_token_hint)
-        if not id_token or not _validate_claims(self.request, claims):
+        if not claims or not _validate_claims(self.request, claims):
             raise InvalidIDTokenError()
-        if client_id and (id_token.application is None or id_token.application.client_id != client_id):
+        audience = sole_audience(claims["aud"])
+        if client_id and audience != client_id:
             raise ClientIdMissmatch()
+        if id_token is None:
+            self._hint_client_id = audience
         return id_token
 
     def get_request_application(self, id_token, client_id):
         """The application asking for the logout: named by ``client_id``, else the ID token's audience."""
+        client_id = client_id or self._hint_client_id
         if client_id:
             application = application_with_client_id(client_id)
             if application is None:

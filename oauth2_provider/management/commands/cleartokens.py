@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from ..._batching import progress_on_stderr
-from ..._cleartokens import logger
+from ..._cleartokens import logger, retention_warning
 from ...models import clear_expired
 
 
@@ -9,5 +9,8 @@ class Command(BaseCommand):
     help = "Delete expired tokens and authorization codes (run it periodically, e.g. from cron)"
 
     def handle(self, *args, **options):
+        warning = retention_warning()
+        if warning:
+            self.stderr.write(self.style.WARNING(warning))
         with progress_on_stderr(logger):
             clear_expired()
