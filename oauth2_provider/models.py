@@ -247,7 +247,10 @@ class AbstractApplication(models.Model):
     # Only a confidential client authenticates, and only with a secret (RFC 6749 sections 2.3.1 and 4.4): a
     # public client-credentials application would hand tokens to whoever knows its id.
     def _client_type_problems(self):
-        if self.client_type == self.CLIENT_PUBLIC and self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS:
+        if (
+            self.client_type == self.CLIENT_PUBLIC
+            and self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS
+        ):
             return [ValidationError(_("The client credentials grant needs a confidential client"))]
         return []
 

@@ -393,21 +393,22 @@ def test_a_secretless_public_client_still_runs_the_code_flow_with_pkce(
 
 
 @pytest.mark.parametrize(
-    "client_type, grant_type, secret",
+    "client_type, grant_type, secret, field",
     [
-        (Application.CLIENT_PUBLIC, Application.GRANT_CLIENT_CREDENTIALS, "a-secret"),
-        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_CLIENT_CREDENTIALS, ""),
-        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_AUTHORIZATION_CODE, ""),
+        (Application.CLIENT_PUBLIC, Application.GRANT_CLIENT_CREDENTIALS, "a-secret", "client_type"),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_CLIENT_CREDENTIALS, "", "client_secret"),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_AUTHORIZATION_CODE, "", "client_secret"),
     ],
     ids=["public client credentials", "confidential without secret", "confidential code without secret"],
 )
 def test_registration_refuses_clients_that_authenticate_with_nothing(
-    signed_in_client, client_type, grant_type, secret
+    signed_in_client, client_type, grant_type, secret, field
 ):
     response = register(signed_in_client, client_type, grant_type, secret)
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    # Shown beside the input it concerns (upstream #1343).
+    assert response.context["form"].errors[field]
     assert not Application.objects.filter(client_id="attempt-client-id").exists()
 
 
