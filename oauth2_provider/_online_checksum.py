@@ -447,7 +447,9 @@ class PostgreSQLOnline(BaseOnline):
         elif name == self.like_index:
             definition = f"INDEX CONCURRENTLY {name} ON {self.table} ({self.checksum} varchar_pattern_ops)"
         else:
-            definition = f"INDEX CONCURRENTLY {name} ON {self.table} ({self.token})"
+            # Old code only looks tokens up by equality, and a hash index takes a value of any length: a
+            # btree refuses rows over a third of a page, and after 0012 a token may be a JWT of 8 kB.
+            definition = f"INDEX CONCURRENTLY {name} ON {self.table} USING hash ({self.token})"
         self._execute(f"CREATE {definition}")
 
     def drop_index(self, name):

@@ -5,7 +5,9 @@ pre-0012 code does (an INSERT without the checksum column) and reads them back b
 writes the checksum and reads by it. The migration runs in the test's own thread meanwhile.
 """
 
+import hashlib
 import re
+import secrets
 import threading
 import time
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from oauth2_provider import _batching, backfill
 from oauth2_provider import _online_checksum as online
+from oauth2_provider.models import get_access_token_model
 from tests import test_migration_0012
 from tests.test_migration_0012 import (
     AFTER,
@@ -391,6 +394,24 @@ def test_after_migrate_old_code_inserts_get_a_checksum_and_lookups_use_an_index(
     assert_every_checksum_correct(at_0011, 201)
     with pytest.raises(DatabaseError, match="token_checksum"), connections[at_0011].cursor() as cursor:
         old_code_insert(cursor, "old-code-after-finish")
+
+
+def test_tokens_of_any_length_are_saved_between_migrate_and_finish(at_0011):
+    """A JWT from ACCESS_TOKEN_GENERATOR may be 8 kB: no helper object of the rollout limits ``token``."""
+    needs_server()
+    run_step("prepare")
+    migrate(at_0011, AFTER)
+    # Random, so that PostgreSQL cannot compress it under the btree limit of about 2,700 bytes.
+    token = secrets.token_urlsafe(6000)
+
+    get_access_token_model().objects.using(at_0011).create(token=token, expires=timezone.now(), scope="read")
+
+    with connections[at_0011].cursor() as cursor:
+        cursor.execute(f"SELECT token_checksum FROM {TABLE} WHERE token = %s", [token])
+        assert list(cursor.fetchall()) == [(hashlib.sha256(token.encode()).hexdigest(),)]
+    # Old code's lookups by token are still served by the helper index.
+    assert online.BaseOnline.token_index in _explain_old_code_lookup(at_0011)
+    run_step("finish")
 
 
 def schema(alias):
