@@ -65,6 +65,12 @@ def get_batch_interval():
     return batching_setting("TOKEN_CHECKSUM_BATCH_INTERVAL")
 
 
+# Upstream has no command that removes them: ``finish`` must run while this package is installed.
+BEFORE_UPSTREAM = (
+    "always before going back to upstream django-oauth-toolkit, which has no command that removes them"
+)
+
+
 class BaseOnline:
     """The steps of the online path on one database; subclasses supply the vendor's SQL."""
 
@@ -203,8 +209,8 @@ class BaseOnline:
             if prepared and self.is_prepared():
                 return "'manage.py migrate' (prepared: brief locks only)"
             return "'manage.py tokenchecksum prepare' (or a plain 'manage.py migrate' if the site can stop)"
-        if prepared or self.has_extras():
-            return "'manage.py tokenchecksum finish' once no pre-0012 code runs any more"
+        if self.helpers_left():
+            return f"'manage.py tokenchecksum finish' once no pre-0012 code runs any more; {BEFORE_UPSTREAM}"
         return "none: the schema is upstream's"
 
     def is_prepared(self):
@@ -219,6 +225,15 @@ class BaseOnline:
 
     def has_extras(self):
         return self.index_state(self.token_index) is not None
+
+    def helpers_left(self):
+        """The names of what ``prepare`` (or an interrupted plain ``migrate``) added that is still there."""
+        triggers = [name for name in (self.trigger, self.migration_trigger) if self.has_trigger(name)]
+        index = [self.token_index] if self.index_state(self.token_index) is not None else []
+        return triggers + index + self.extra_helpers_left()
+
+    def extra_helpers_left(self):
+        return []
 
     def extra_status(self):
         return []
@@ -373,6 +388,9 @@ class PostgreSQLOnline(BaseOnline):
 
     def extra_status(self):
         return [f"check {self.check} (token_checksum IS NOT NULL): {self.check_state() or 'absent'}"]
+
+    def extra_helpers_left(self):
+        return [self.check] if self.check_state() is not None else []
 
     def set_lock_timeout(self):
         # SET LOCAL inside a transaction; a session setting for the statements that cannot run in one.

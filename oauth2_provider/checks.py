@@ -288,3 +288,32 @@ def check_applied_migrations_known(app_configs, databases=None, **kwargs):
                 )
             )
     return warnings
+
+
+@checks.register(checks.Tags.database)
+def check_token_checksum_helpers_removed(app_configs, databases=None, **kwargs):
+    """Warn while the objects of ``tokenchecksum prepare`` remain after 0012 is applied.
+
+    They are meant to last only while pre-0012 code still runs; upstream has no command to remove them, so
+    a site that goes back to upstream before ``finish`` keeps them for good.
+    """
+    from ._online_checksum import BEFORE_UPSTREAM, Refused, online_for
+
+    warnings = []
+    for database in databases or ():
+        try:
+            online = online_for(database)
+            left = online.helpers_left() if online.migration_state() == "0012" else []
+        except (Refused, DatabaseError):
+            continue
+        if left:
+            warnings.append(
+                checks.Warning(
+                    f"The database {database!r} still has the objects of 'tokenchecksum prepare' "
+                    f"({', '.join(left)}), beyond the schema of migration 0012.",
+                    hint=f"Run 'manage.py tokenchecksum finish --database {database}' once no pre-0012 code "
+                    f"runs any more; {BEFORE_UPSTREAM}.",
+                    id="oauth2_provider.W006",
+                )
+            )
+    return warnings

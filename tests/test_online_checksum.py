@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, OperationalError, connections
@@ -479,10 +480,32 @@ def test_status_tells_each_stage_and_the_next_step(at_0011):
     assert "trigger dotlts_tc_fill: present" in prepared and "rows without a checksum: 0" in prepared
     assert "next step: 'manage.py migrate' (prepared: brief locks only)" in prepared
     migrate(at_0011, AFTER)
-    assert "next step: 'manage.py tokenchecksum finish'" in status()
+    rolling_out = status()
+    assert "next step: 'manage.py tokenchecksum finish'" in rolling_out
+    assert "before going back to upstream django-oauth-toolkit" in rolling_out
     run_step("finish")
     finished = status()
     assert "trigger dotlts_tc_fill: absent" in finished and "next step: none" in finished
+
+
+def helpers_warnings(alias):
+    return [m for m in checks.run_checks(databases=[alias]) if m.id == "oauth2_provider.W006"]
+
+
+def test_a_system_check_warns_while_the_helpers_of_prepare_remain_after_0012(at_0011):
+    # Going back to upstream with them left keeps them for good: upstream cannot remove them.
+    needs_server()
+    run_step("prepare")
+    assert helpers_warnings(at_0011) == []  # before 0012 they are the rollout's, as they should be
+    migrate(at_0011, AFTER)
+
+    [warning] = helpers_warnings(at_0011)
+
+    assert "dotlts_tc_fill" in warning.msg and online.BaseOnline.token_index in warning.msg
+    assert "tokenchecksum finish --database default" in warning.hint
+    assert "before going back to upstream django-oauth-toolkit" in warning.hint
+    run_step("finish")
+    assert helpers_warnings(at_0011) == []
 
 
 def test_prepare_resumes_after_an_interrupted_backfill(at_0011, batch_of, monkeypatch):
