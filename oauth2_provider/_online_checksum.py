@@ -31,7 +31,7 @@ from django.db.migrations.executor import MigrationExecutor
 from . import backfill
 from ._batching import batching_setting
 from ._checksum import CHECKSUM_LENGTH
-from ._resumable import ResumableAlterField
+from ._resumable import ResumableAddField, ResumableAlterField
 from .settings import oauth2_settings
 
 
@@ -328,6 +328,9 @@ class BaseOnline:
 
     # Hooks of migration 0012 ------------------------------------------------------------------------------
 
+    def before_plain_migration(self):
+        """Before 0012's first operation, while it holds no lock on the table yet."""
+
     def begin_plain_migration(self):
         """Before 0012's backfill on a table ``prepare`` did not finish."""
 
@@ -487,22 +490,30 @@ class PostgreSQLOnline(BaseOnline):
             say(f"dropping check {self.check}")
             self._ddl(lambda: self._locked_ddl(f"ALTER TABLE {self.table} DROP CONSTRAINT {self.check}"))
 
-    def begin_plain_migration(self):
-        """Warn before a long locked backfill: the table is unusable until 0012 commits."""
-        if self.filled_proven():
+    def before_plain_migration(self):
+        """Warn about a large unprepared table before 0012 takes any lock: it stays locked until 0012 commits.
+
+        Statistics can be missing (a table never analysed says -1) or stale, so the rows are counted too,
+        up to the threshold: a bounded read under the weakest lock, enough to decide.
+        """
+        if self.column_state() is not None and self.filled_proven():
+            return
+        counted = self._scalar(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {self.table} LIMIT %s) AS page", [LARGE_TABLE_ROWS]
+        )
+        if counted < LARGE_TABLE_ROWS:
             return
         estimate = self._scalar(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [self.table]
         )
-        if estimate is None or estimate < LARGE_TABLE_ROWS:
-            return
+        rows = f"about {estimate:,}" if estimate > counted else f"at least {counted:,}"
         logger.warning(
-            "%s holds about %s rows: this migration locks it (no token can be read or issued) until it "
-            "commits, about %.0f s at %s rows/s. To upgrade while the site serves, interrupt now and use "
+            "%s holds %s rows: this migration locks it (no token can be read or issued) until it commits, "
+            "about %.0f s or more at %s rows/s. To upgrade while the site serves, interrupt now and use "
             "'manage.py tokenchecksum prepare' first (%s).",
             self.db_table,
-            f"{estimate:,}",
-            estimate / PLAIN_MIGRATE_ROWS_PER_SECOND,
+            rows,
+            max(estimate, counted) / PLAIN_MIGRATE_ROWS_PER_SECOND,
             f"{PLAIN_MIGRATE_ROWS_PER_SECOND:,}",
             ONLINE_DOCS,
         )
@@ -713,6 +724,17 @@ def _migration_online(schema_editor, model):
     if not router.allow_migrate_model(connection.alias, model):
         return None
     return ONLINE_BY_VENDOR[connection.vendor](connection, model)
+
+
+class ChecksumAddField(ResumableAddField):
+    """0012's first operation; what a plain run must say about the table is said before it locks it."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        online = _migration_online(schema_editor, model)
+        if online is not None:
+            online.before_plain_migration()
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 
 def fill_from_migration(apps, schema_editor):

@@ -12,8 +12,13 @@ MySQL/MariaDB a plain run keeps rows that live traffic inserts meanwhile from fa
 from django.db import migrations, models
 
 import oauth2_provider.models
-from oauth2_provider._online_checksum import FilledAlterField, fill_from_migration, unfill_from_migration
-from oauth2_provider._resumable import ResumableAddField, ResumableAlterField
+from oauth2_provider._online_checksum import (
+    ChecksumAddField,
+    FilledAlterField,
+    fill_from_migration,
+    unfill_from_migration,
+)
+from oauth2_provider._resumable import ResumableAlterField
 from oauth2_provider.settings import oauth2_settings
 
 
@@ -24,7 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        ResumableAddField(
+        ChecksumAddField(
             model_name="accesstoken",
             name="token_checksum",
             field=oauth2_provider.models.TokenChecksumField(blank=True, null=True, max_length=64),
