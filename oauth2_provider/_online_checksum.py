@@ -396,13 +396,15 @@ class PostgreSQLOnline(BaseOnline):
         return [self.check] if self.check_state() is not None else []
 
     def set_lock_timeout(self):
-        # SET LOCAL inside a transaction; a session setting for the statements that cannot run in one.
-        scope = "LOCAL" if self.connection.in_atomic_block else "SESSION"
-        self._execute(f"SET {scope} lock_timeout = '{DDL_LOCK_TIMEOUT_SECONDS}s'")
+        # Only ever for the transaction: behind a transaction pooler (PgBouncer) a session setting stays on
+        # whichever server connection it reached and is served to other clients of the pool. The statements
+        # that cannot run in a transaction (CREATE/DROP INDEX CONCURRENTLY) need none: they wait with a
+        # SHARE UPDATE EXCLUSIVE lock, which no read or write of the site conflicts with.
+        if self.connection.in_atomic_block:
+            self._execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT_SECONDS}s'")
 
     def reset_lock_timeout(self):
-        if not self.connection.in_atomic_block:
-            self._execute("RESET lock_timeout")
+        """Nothing to reset: the setting ended with its transaction."""
 
     def is_lock_timeout(self, error):
         return getattr(error.__cause__, "sqlstate", None) == "55P03"
@@ -462,7 +464,6 @@ class PostgreSQLOnline(BaseOnline):
             self._ddl(lambda: self._locked_ddl(f"ALTER TABLE {self.table} VALIDATE CONSTRAINT {self.check}"))
 
     def create_index(self, name):
-        self.set_lock_timeout()
         if name == self.unique_index:
             definition = f"UNIQUE INDEX CONCURRENTLY {name} ON {self.table} ({self.checksum})"
         elif name == self.like_index:
@@ -474,7 +475,6 @@ class PostgreSQLOnline(BaseOnline):
         self._execute(f"CREATE {definition}")
 
     def drop_index(self, name):
-        self.set_lock_timeout()
         self._execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.connection.ops.quote_name(name)}")
 
     def drop_index_in_migration(self, name):
@@ -640,7 +640,6 @@ class MySQLOnline(BaseOnline):
             self._execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     def create_index(self, name):
-        self.set_lock_timeout()
         if name == self.unique_index:
             definition = f"UNIQUE INDEX {name} ({self.checksum})"
         else:

@@ -499,6 +499,31 @@ def test_after_finish_the_schema_is_the_plain_migrate_schema(at_0011):
     assert online_schema[3] == []
 
 
+def test_postgresql_steps_leave_no_session_setting_behind(at_0011):
+    """Behind a transaction pooler a session setting outlives us on a shared server connection: every SET of
+    prepare, migrate and finish is SET LOCAL inside a transaction of ours, and nothing needs a RESET."""
+    if vendor() != "postgresql":
+        pytest.skip("about PostgreSQL's session settings behind PgBouncer")
+    insert_tokens(at_0011, 20)
+    connection = connections[at_0011]
+    settings_sent = []
+
+    def record(execute, sql, params, many, context):
+        if re.match(r"\s*(SET|RESET)\b", sql, re.IGNORECASE):
+            settings_sent.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run_step("prepare")
+        migrate(at_0011, AFTER)
+        run_step("finish")
+
+    assert settings_sent, "the steps set their lock timeout"
+    assert [
+        (sql, atomic) for sql, atomic in settings_sent if not (sql.startswith("SET LOCAL") and atomic)
+    ] == []
+
+
 def test_status_tells_each_stage_and_the_next_step(at_0011):
     needs_server()
     insert_tokens(at_0011, 10)
