@@ -6,8 +6,9 @@ interpreter discovery, as ``tox --discover`` would. One on PATH still wins, sinc
 lacks are handed over; pyenv's shims do not count, as they run only the versions pyenv has active. An
 environment whose interpreter is in neither place fails with a message saying where it was looked for.
 
-Debian packages: mysqlclient (the ``mysql`` extra) compiles against libmariadb, and the demo's browser
-test drives Debian's Chromium. Where tox runs as root with apt-get (CI, a fresh development machine), a
+Debian packages: mysqlclient (the ``mysql`` extra) compiles against libmariadb, the PostgreSQL tests run
+the online path through a PgBouncer of their own (``pgbouncer``), and the demo's browser test drives
+Debian's Chromium. Where tox runs as root with apt-get (CI, a fresh development machine), a
 missing package is installed before the environment installs anything; elsewhere nothing happens, and
 the failure that follows names what to install.
 """
@@ -104,7 +105,12 @@ def _has_chromium():
     return bool(shutil.which("chromium") and shutil.which("chromedriver"))
 
 
+def _has_pgbouncer():
+    return bool(shutil.which("pgbouncer") or os.access("/usr/sbin/pgbouncer", os.X_OK))
+
+
 LIBMARIADB = (_has_libmariadb, ("libmariadb-dev", "pkg-config"))
+PGBOUNCER = (_has_pgbouncer, ("pgbouncer",))
 CHROMIUM = (_has_chromium, ("chromium", "chromium-driver"))
 
 _installed = set()
@@ -114,6 +120,8 @@ def _needs(tox_env):
     # Packaging environments have no extras of their own.
     if "extras" in tox_env.conf and "mysql" in tox_env.conf["extras"]:
         yield LIBMARIADB
+    if "extras" in tox_env.conf and "postgres" in tox_env.conf["extras"]:
+        yield PGBOUNCER
     if tox_env.name == "demo-tests":
         yield CHROMIUM
 

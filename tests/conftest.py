@@ -4,7 +4,7 @@ import pytest
 
 
 # Fixtures of the authorization-server tests (users, applications, token requests).
-pytest_plugins = ["tests.flow_helpers"]
+pytest_plugins = ["tests.flow_helpers", "tests.pgbouncer"]
 
 
 def _server_unreachable(backend):

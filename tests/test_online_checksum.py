@@ -6,6 +6,7 @@ writes the checksum and reads by it. The migration runs in the test's own thread
 """
 
 import hashlib
+import io
 import logging
 import re
 import secrets
@@ -25,6 +26,7 @@ from oauth2_provider.models import get_access_token_model
 from tests import test_migration_0012
 from tests.test_migration_0012 import (
     AFTER,
+    APP,
     BEFORE,
     TABLE,
     _Crash,
@@ -522,6 +524,48 @@ def test_postgresql_steps_leave_no_session_setting_behind(at_0011):
     assert [
         (sql, atomic) for sql, atomic in settings_sent if not (sql.startswith("SET LOCAL") and atomic)
     ] == []
+
+
+def test_steps_through_pgbouncer_leave_no_setting_to_the_other_clients_of_the_pool(at_0011, bouncer):
+    """Through a real PgBouncer in transaction pooling, with another client on the pool all along."""
+    insert_tokens(at_0011, 200)
+    stop = threading.Event()
+    seen = []
+
+    import psycopg  # the PostgreSQL environments' driver; the fixture has skipped the others
+
+    settings = connections[bouncer].settings_dict
+
+    def other_client():
+        # Another application on the pool, outside Django: every statement its own transaction.
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"],
+            user=settings["USER"],
+            dbname=settings["NAME"],
+            password=settings["PASSWORD"],
+            autocommit=True,
+            prepare_threshold=None,  # no server-side prepared statements behind a transaction pooler
+        ) as connection:
+            while not stop.is_set():
+                seen.append(connection.execute("SHOW lock_timeout").fetchone()[0])
+
+    # More clients than server connections: each of our statements may land on either of the two.
+    clients = [threading.Thread(target=other_client) for _ in range(3)]
+    for client in clients:
+        client.start()
+    try:
+        call_command("tokenchecksum", "prepare", database=bouncer, stdout=io.StringIO())
+        call_command("migrate", APP, AFTER[1], database=bouncer, verbosity=0)
+        call_command("tokenchecksum", "finish", database=bouncer, stdout=io.StringIO())
+    finally:
+        stop.set()
+        for client in clients:
+            client.join()
+
+    assert seen and set(seen) == {"0"}
+    assert online.online_for(at_0011).helpers_left() == []
+    assert_every_checksum_correct(at_0011, 200)
 
 
 def test_status_tells_each_stage_and_the_next_step(at_0011):
