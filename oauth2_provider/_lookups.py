@@ -9,18 +9,36 @@ nothing instead of reaching the database.
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import router
+
 from ._checksum import token_checksum
 from ._request_values import is_lookup_safe
 from .models import get_access_token_model, get_application_model
 
 
+def rows_read_after_writes(queryset, limit):
+    """Up to ``limit`` rows of ``queryset``, read where the database router reads.
+
+    When none is found there and the router writes elsewhere, they are read again where it writes: a
+    token, grant or application the provider has just written may not have reached a lagging read replica
+    yet, and the next request of the client that received it must find it. Only misses pay for this: a
+    site whose replicas are in step, or that has no router, sends one query as before.
+    """
+    rows = list(queryset[:limit])
+    if not rows:
+        primary = router.db_for_write(queryset.model)
+        if primary != queryset.db:
+            rows = list(queryset.using(primary)[:limit])
+    return rows
+
+
 def unique_row(queryset):
-    """The row of ``queryset``, filtered on a unique key, or None.
+    """The row of ``queryset``, filtered on a unique key, or None (read after writes, see above).
 
     Not ``first()``: its ORDER BY on the primary key orders at most one row, and compiling it costs as
     much Python time as the rest of a small query.
     """
-    return next(iter(queryset[:1]), None)
+    return next(iter(rows_read_after_writes(queryset, 1)), None)
 
 
 def access_token_with_value(value, related=("application", "user"), only=()):

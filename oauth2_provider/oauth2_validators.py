@@ -37,6 +37,7 @@ from ._lookups import (
     access_token_with_value,
     application_with_client_id,
     record_issued_access_token,
+    rows_read_after_writes,
     unique_row,
 )
 from ._refresh_tokens import (
@@ -707,10 +708,11 @@ class OAuth2Validator(RequestValidator):
             return False
         # Rows may share a token value (unique together with ``revoked``): the live one counts first, and
         # two live ones (stored before issuing refused duplicates) name no single token: refused (#1816).
-        rows = list(
+        rows = rows_read_after_writes(
             RefreshToken.objects.filter(token=refresh_token)
             .select_related("access_token", "user")
-            .order_by(F("revoked").desc(nulls_first=True))[:2]
+            .order_by(F("revoked").desc(nulls_first=True)),
+            2,
         )
         if not rows:
             return False
@@ -1080,9 +1082,9 @@ class OAuth2Validator(RequestValidator):
     def _stored_id_token(self, claims):
         """The IDToken row of verified ``claims``: its ``jti``, issued to the application of its ``aud``."""
         try:
-            return IDToken.objects.filter(
-                jti=claims["jti"], application__client_id=sole_audience(claims["aud"])
-            ).first()
+            return unique_row(
+                IDToken.objects.filter(jti=claims["jti"], application__client_id=sole_audience(claims["aud"]))
+            )
         except _UNUSABLE_ID_TOKEN_ERRORS:
             return None
 
