@@ -23,6 +23,7 @@ database vendor knows its SQL; ``BaseOnline`` owns the order of the steps.
 
 import importlib
 import logging
+import re
 import time
 
 from django.db import DatabaseError, connections, router, transaction
@@ -157,6 +158,7 @@ class BaseOnline:
                 f"is at {self._migration_words()}. Run 'manage.py migrate {APP} 0011' first, or see "
                 "'tokenchecksum status'."
             )
+        self.refuse_without_trigger_privileges("prepare creates")
         if self.column_state() is None:
             say("adding the nullable token_checksum column")
             self._ddl(self._add_column)
@@ -175,6 +177,8 @@ class BaseOnline:
                 f"finish removes what prepare added once {APP} 0012 is applied and no pre-0012 code runs; "
                 f"this database is at {self._migration_words()}. Run 'manage.py migrate' first."
             )
+        if self.has_trigger(self.trigger) or self.has_trigger(self.migration_trigger):
+            self.refuse_without_trigger_privileges("finish drops")
         for name in (self.trigger, self.migration_trigger):
             if self.has_trigger(name):
                 say(f"dropping trigger {name}")
@@ -299,6 +303,16 @@ class BaseOnline:
         return error
 
     # Vendor SQL -----------------------------------------------------------------------------------------
+
+    def trigger_privilege_problem(self):
+        """Why the server would refuse this user to create or drop a trigger, or None (vendor-specific)."""
+        return None
+
+    def refuse_without_trigger_privileges(self, doing):
+        """Refuse before the first change of a step that would fail on its triggers halfway through."""
+        problem = self.trigger_privilege_problem()
+        if problem:
+            raise Refused(f"{doing} triggers, and {problem}. Nothing was changed.")
 
     def set_lock_timeout(self):
         raise NotImplementedError
@@ -557,6 +571,28 @@ class MySQLOnline(BaseOnline):
         ),
     }
 
+    def trigger_privilege_problem(self):
+        # With binary logging on, MariaDB and MySQL refuse CREATE and DROP TRIGGER to a user without SUPER
+        # unless log_bin_trust_function_creators is set (error 1419).
+        log_bin = self._scalar("SELECT @@log_bin")
+        trusted = self._scalar("SELECT @@log_bin_trust_function_creators")
+        if not log_bin or trusted or self._has_super():
+            return None
+        return (
+            "binary logging is on, log_bin_trust_function_creators is 0 and the database user has no SUPER "
+            "privilege, so the server refuses them: set log_bin_trust_function_creators = 1 (SET GLOBAL, and "
+            "in the server's configuration) or run this step as a user with SUPER"
+        )
+
+    def _has_super(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SHOW GRANTS")
+            grants = [row[0] for row in cursor.fetchall()]
+        return any(
+            " ON *.* " in grant and ("ALL PRIVILEGES" in grant or re.search(r"\bSUPER\b", grant))
+            for grant in grants
+        )
+
     def _triggers(self, name):
         return (f"{name}_insert", f"{name}_update")
 
@@ -790,5 +826,12 @@ class FilledAlterField(ResumableAlterField):
         return bool(error.args) and error.args[0] in cls.NULL_LEFT_ERRORS
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        # Unapplying 0012 drops prepare's triggers in its next step: refuse here, before the first change,
+        # rather than stop halfway with the unique index gone and 0012 still recorded.
+        online = _migration_online(schema_editor, to_state.apps.get_model(app_label, self.model_name))
+        if online is not None and (
+            online.has_trigger(online.trigger) or online.has_trigger(online.migration_trigger)
+        ):
+            online.refuse_without_trigger_privileges(f"unapplying {MIGRATION} drops")
         # AlterField runs its forwards with the states swapped; none of the above applies then.
         ResumableAlterField.database_forwards(self, app_label, schema_editor, from_state, to_state)
