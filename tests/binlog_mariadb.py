@@ -81,3 +81,9 @@ def test_unapplying_0012_refuses_before_its_first_change_once_the_privilege_is_g
     trust_function_creators(True)
     call_command("migrate", APP, BEFORE[1], verbosity=0)
     assert steps().column_state() is None
+
+
+def test_a_user_with_super_may_change_triggers_under_binary_logging():
+    # The check reads the grants: it must not refuse the account that does have the privilege.
+    assert online.online_for("admin").trigger_privilege_problem() is None
+    assert "no SUPER" in steps().trigger_privilege_problem()
