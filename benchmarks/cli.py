@@ -6,7 +6,7 @@ Without a scenario name, the options go to ``migration`` (migration 0012), the f
 
 import sys
 
-from . import api, cleartokens, endpoints, migration, online
+from . import api, cleartokens, endpoints, migration, online, replica_lag
 
 
 SCENARIOS = {
@@ -15,6 +15,7 @@ SCENARIOS = {
     "api": api,
     "online": online,
     "endpoints": endpoints,
+    "lag": replica_lag,
 }
 DEFAULT_SCENARIO = "migration"
 

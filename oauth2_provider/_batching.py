@@ -15,6 +15,7 @@ import time
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ._replica_lag import replica_throttle
 from .settings import oauth2_settings
 
 
@@ -130,6 +131,8 @@ class KeysetWalk:
     summary_level = logging.INFO
     #: Seconds to wait after each window that had rows.
     pause = 0
+    #: Waits after each window while replicas lag (``_replica_lag``), set by :meth:`run`; None: no wait.
+    throttle = None
 
     def __init__(self, model, connection, batch_size):
         self.model = model
@@ -146,6 +149,7 @@ class KeysetWalk:
 
     def run(self):
         """Process every window; return the number of rows processed."""
+        self.throttle = replica_throttle(self.connection)
         self.prepare()
         total = self.count()
         if total == 0:
@@ -160,6 +164,10 @@ class KeysetWalk:
                 progress.advance(rows, upper)
                 self.after_window(rows)
             if upper is None:
+                if self.throttle is not None and self.throttle.waited:
+                    self.logger.info(
+                        "%s: waited %.1fs in all for replicas to catch up", self.label, self.throttle.waited
+                    )
                 return progress.finish()
             lower = upper
 
@@ -178,6 +186,8 @@ class KeysetWalk:
         """Runs after each window in which ``rows`` (at least one) were processed."""
         if self.pause:
             time.sleep(self.pause)
+        if self.throttle is not None:
+            self.throttle.wait()
 
     def window_end(self, lower):
         """The pk closing the window of ``batch_size`` rows after ``lower``, or None when fewer are left.

@@ -32,6 +32,7 @@ from django.db.migrations.executor import MigrationExecutor
 from . import backfill
 from ._batching import batching_setting
 from ._checksum import CHECKSUM_LENGTH
+from ._replica_lag import replica_throttle
 from ._resumable import ResumableAddField, ResumableAlterField
 from .settings import oauth2_settings
 
@@ -159,6 +160,7 @@ class BaseOnline:
                 "'tokenchecksum status'."
             )
         self.refuse_without_trigger_privileges("prepare creates")
+        throttle = replica_throttle(self.connection)  # replicas that cannot tell their lag: refused here
         if self.column_state() is None:
             say("adding the nullable token_checksum column")
             self._ddl(self._add_column)
@@ -168,6 +170,9 @@ class BaseOnline:
         self.fill(say)
         self.prove_filled(say)
         for name, purpose in self.indexes():
+            # A replica applies an index build as one statement after the primary: one at a time.
+            if throttle is not None:
+                throttle.wait()
             self._build_index(name, purpose, say)
         say("prepared: run 'manage.py migrate', roll out the new code, then 'manage.py tokenchecksum finish'")
 
@@ -769,6 +774,9 @@ class ChecksumAddField(ResumableAddField):
         online = _migration_online(schema_editor, model)
         if online is not None:
             online.before_plain_migration()
+        # Where 0012's pages commit one by one (MySQL/MariaDB), replicas that cannot tell their lag are
+        # refused before its first change rather than at its backfill.
+        replica_throttle(schema_editor.connection)
         super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 

@@ -2,6 +2,7 @@ from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import get_hasher, get_hashers, get_hashers_by_algorithm
 from django.core import checks
 from django.db import DatabaseError, connections, router
@@ -11,6 +12,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from . import __version__
 from ._batching import setting_problem
 from ._installation import LTS_DISTRIBUTION, files_not_ours, foreign_owners, reinstall_hint
+from ._replica_lag import settings_problems as replica_lag_problems
 from .settings import oauth2_settings
 
 
@@ -110,6 +112,15 @@ def check_token_checksum_batch_size(app_configs, **kwargs):
 def check_token_checksum_batch_interval(app_configs, **kwargs):
     """``tokenchecksum prepare`` pauses between pages: refuse a bad pause before it starts."""
     return _batching_errors({"TOKEN_CHECKSUM_BATCH_INTERVAL": "oauth2_provider.E004"})
+
+
+@checks.register()
+def check_replica_lag_settings(app_configs, **kwargs):
+    """The replicas that pace committed pages must be databases of the project, the lag a duration."""
+    return [
+        checks.Error(problem, id="oauth2_provider.E008")
+        for problem in replica_lag_problems(settings.DATABASES)
+    ]
 
 
 @checks.register()

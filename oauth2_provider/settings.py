@@ -118,6 +118,10 @@ DEFAULTS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
     # django-oauth-toolkit-lts: seconds between two pages of ``manage.py tokenchecksum prepare``.
     "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
+    # django-oauth-toolkit-lts: replicas (DATABASES aliases) whose lag paces the jobs that write in
+    # committed pages (tokenchecksum prepare, cleartokens), and how far behind they may fall.
+    "REPLICA_LAG_DATABASES": [],
+    "REPLICA_LAG_MAX_SECONDS": 1,
 }
 
 # Keys whose value may not be empty.

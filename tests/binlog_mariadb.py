@@ -1,12 +1,17 @@
 """A binary-logged MariaDB and a user without SUPER: every step of the online path, and unapplying 0012,
-either completes or refuses before its first change, with what to do.
+either completes or refuses before its first change, with what to do; its replica follows every step,
+and the pages of ``prepare`` wait for it when it lags.
 
 Run by ``tox -e mysql`` (and ``newest-mysql``) through ``tests/mariadb_binlog.py`` with
 ``--ds=tests.settings_binlog``, on the server's own database (pytest-django's test database would need
 privileges this user does not have).
 """
 
+import hashlib
+import time
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
@@ -15,15 +20,20 @@ from oauth2_provider import _online_checksum as online
 from tests.test_migration_0012 import AFTER, APP, BEFORE
 
 
+TOKENS = 20
+
+
 @pytest.fixture(autouse=True)
 def at_0011(django_db_blocker):
     """The database at 0011 with a few tokens, log_bin_trust_function_creators back at 0 afterwards."""
     with django_db_blocker.unblock():
+        trust_function_creators(True)  # back to 0011 from wherever the test before left the table
         call_command("migrate", verbosity=0)
         call_command("migrate", APP, BEFORE[1], verbosity=0)
+        trust_function_creators(False)
         with connections["default"].cursor() as cursor:
             cursor.execute("DELETE FROM oauth2_provider_accesstoken")
-            for number in range(20):
+            for number in range(TOKENS):
                 cursor.execute(
                     "INSERT INTO oauth2_provider_accesstoken (token, expires, scope, created, updated) "
                     "VALUES (%s, NOW(), 'read', NOW(), NOW())",
@@ -87,3 +97,120 @@ def test_a_user_with_super_may_change_triggers_under_binary_logging():
     # The check reads the grants: it must not refuse the account that does have the privilege.
     assert online.online_for("admin").trigger_privilege_problem() is None
     assert "no SUPER" in steps().trigger_privilege_problem()
+
+
+def replica_rows(sql, params=()):
+    with connections["replica"].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def wait_for_the_replica():
+    """Until the replica has applied everything the primary has written (its GTID position)."""
+    with connections["admin"].cursor() as cursor:
+        cursor.execute("SELECT @@GLOBAL.gtid_binlog_pos")
+        (position,) = cursor.fetchone()
+    deadline = time.monotonic() + 60
+    while replica_rows("SELECT @@GLOBAL.gtid_slave_pos") != ((position,),):
+        assert time.monotonic() < deadline, "the replica did not catch up within 60 s"
+        time.sleep(0.2)
+
+
+def test_the_replica_follows_the_online_path_and_has_every_checksum():
+    trust_function_creators(True)
+    call_command("tokenchecksum", "prepare", stdout=None)
+    with connections["default"].cursor() as cursor:  # old code writes meanwhile: the trigger fills it
+        cursor.execute(
+            "INSERT INTO oauth2_provider_accesstoken (token, expires, scope, created, updated) "
+            "VALUES ('written-while-prepared', NOW(), 'read', NOW(), NOW())"
+        )
+    call_command("migrate", APP, AFTER[1], verbosity=0)
+    call_command("tokenchecksum", "finish", stdout=None)
+
+    wait_for_the_replica()
+    rows = replica_rows("SELECT token, token_checksum FROM oauth2_provider_accesstoken")
+    assert len(rows) == TOKENS + 1
+    assert all(checksum == hashlib.sha256(token.encode()).hexdigest() for token, checksum in rows)
+    ((triggers,),) = replica_rows(
+        "SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+    )
+    assert triggers == 0  # finish's drops were replicated too
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("SHOW REPLICA STATUS")
+        status = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
+    assert (status["Last_SQL_Errno"], status["Slave_SQL_Running"]) == (0, "Yes")
+
+
+PAGE = 5
+
+
+def filled_on_the_replica():
+    """Rows with a checksum on the replica; 0 while it has not even added the column."""
+    ((columns,),) = replica_rows(
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = 'oauth2_provider_accesstoken' AND column_name = 'token_checksum'"
+    )
+    if not columns:
+        return 0
+    ((filled,),) = replica_rows(
+        "SELECT COUNT(*) FROM oauth2_provider_accesstoken WHERE token_checksum IS NOT NULL"
+    )
+    return filled
+
+
+def checksums_on_the_replica_at_each_page():
+    """Run ``prepare``; before each page of its backfill, count the rows the replica has filled."""
+    seen = []
+
+    def before_each_page(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "SHA2(" in sql:
+            seen.append(filled_on_the_replica())
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(before_each_page):
+        call_command("tokenchecksum", "prepare", stdout=None)
+    return seen
+
+
+@pytest.mark.parametrize("paced", [True, False], ids=["paced", "unpaced"])
+def test_each_page_of_prepare_waits_until_the_replica_has_the_one_before(settings, paced):
+    # The replica applies each page 2 s late; pages come every 1.1 s, so an unpaced page overtakes it.
+    settings.OAUTH2_PROVIDER = {
+        "TOKEN_CHECKSUM_BATCH_SIZE": PAGE,
+        "TOKEN_CHECKSUM_BATCH_INTERVAL": 1.1,
+        "REPLICA_LAG_DATABASES": ["replica"] if paced else [],
+        "REPLICA_LAG_MAX_SECONDS": 0.5,
+    }
+    trust_function_creators(True)
+    wait_for_the_replica()
+
+    seen = checksums_on_the_replica_at_each_page()
+
+    pages = range(TOKENS // PAGE)
+    if paced:
+        assert seen[: len(pages)] == [PAGE * page for page in pages]
+    else:
+        assert seen[: len(pages)] == [max(PAGE * (page - 1), 0) for page in pages]
+
+
+@pytest.mark.parametrize(
+    "replica, problem",
+    [
+        ("replica_unwatched", "needs the REPLICA MONITOR privilege"),
+        ("admin", "'admin' is not a replica"),
+    ],
+)
+def test_a_replica_that_cannot_tell_its_lag_is_refused_before_the_first_change(settings, replica, problem):
+    settings.OAUTH2_PROVIDER = {"REPLICA_LAG_DATABASES": [replica]}
+    trust_function_creators(True)
+
+    with pytest.raises(CommandError, match=problem) as refused:
+        call_command("tokenchecksum", "prepare", stdout=None)
+    assert "Nothing was changed" in str(refused.value)
+    assert steps().column_state() is None
+
+    # A plain migrate commits its pages one by one here: refused before its first change too.
+    with pytest.raises(ImproperlyConfigured, match=problem):
+        call_command("migrate", APP, AFTER[1], verbosity=0)
+    assert steps().column_state() is None
+    assert steps().migration_state() == "0011"

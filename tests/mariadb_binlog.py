@@ -1,20 +1,25 @@
-"""A MariaDB server of our own with binary logging, as every server with replicas has it, for the tests
-of what a database user without SUPER can and cannot do there.
+"""A MariaDB primary of our own with binary logging, as every server with replicas has it, and a replica
+of it, for the tests of what a database user without SUPER can and cannot do there and of the pace set
+by replica lag.
 
-The machine's server has no binary log, so ``mariadb-install-db`` makes one on a free port in a temporary
-folder (``log_bin`` on, ``log_bin_trust_function_creators = 0``), with two accounts on 127.0.0.1: ``app``,
-which has every privilege on the database ``dot_lts_binlog`` and nothing global (no SUPER), and ``admin``,
-which has all. Run as::
+The machine's server has no binary log, so ``mariadb-install-db`` makes two servers on free ports in a
+temporary folder: the primary (``log_bin`` on, ``log_bin_trust_function_creators = 0``) and a read-only
+replica applying its binary log ``DOT_TEST_BINLOG_REPLICA_DELAY`` seconds late (``MASTER_DELAY``, default
+2: a replica always behind). Accounts on 127.0.0.1: ``app``, which has every privilege on the database
+``dot_lts_binlog`` and nothing global (no SUPER); ``admin``, which has all; ``watcher``, which may read the
+database and the replica's status (``REPLICA MONITOR``). Run as::
 
     python -m tests.mariadb_binlog -- python -m pytest tests/binlog_mariadb.py --ds=tests.settings_binlog
 
-It starts the server, runs the command with ``DOT_TEST_BINLOG_PORT`` set, stops the server and removes the
-folder, and exits with the command's status.
+It starts both, runs the command with ``DOT_TEST_BINLOG_PORT``, ``DOT_TEST_BINLOG_REPLICA_PORT`` and
+``DOT_TEST_BINLOG_REPLICA_DELAY`` set, stops both and removes the folder, and exits with the command's
+status.
 """
 
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,12 +31,20 @@ from pathlib import Path
 
 DATABASE = "dot_lts_binlog"
 ACCOUNT = "mysql"
+# Run on the primary once the replica follows it: the replica gets all of it through the binary log.
 SETUP = f"""
 CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER 'app'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON {DATABASE}.* TO 'app'@'127.0.0.1';
 CREATE USER 'admin'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON *.* TO 'admin'@'127.0.0.1' WITH GRANT OPTION;
+CREATE USER 'watcher'@'127.0.0.1';
+GRANT SELECT ON {DATABASE}.* TO 'watcher'@'127.0.0.1';
+GRANT REPLICA MONITOR ON *.* TO 'watcher'@'127.0.0.1';
+"""
+REPLICATION_ACCOUNT = """
+CREATE USER 'repl'@'127.0.0.1';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
 """
 
 
@@ -41,59 +54,120 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-@contextmanager
-def binlog_server():
-    """Yield the port of a running binary-logged MariaDB; stop and remove it afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="dot-lts-binlog-"))
-    account = pwd.getpwnam(ACCOUNT) if os.geteuid() == 0 else None
-    if account:
-        os.chown(folder, account.pw_uid, account.pw_gid)
-    data, sock, port = folder / "data", folder / "mariadb.sock", _free_port()
-    data.mkdir()
-    if account:
-        os.chown(data, account.pw_uid, account.pw_gid)
-    user = ["--user", ACCOUNT] if account else []
-    subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user, "--skip-test-db"],
-        check=True,
-        capture_output=True,
-    )
-    server = subprocess.Popen(
-        [
-            "mariadbd",
-            "--no-defaults",
-            f"--datadir={data}",
-            f"--socket={sock}",
-            f"--port={port}",
-            "--bind-address=127.0.0.1",
-            f"--log-bin={folder / 'binlog'}",
-            "--server-id=1",
-            "--log-bin-trust-function-creators=0",
-            f"--log-error={folder / 'error.log'}",
-            *user,
-        ]
-    )
-    try:
+class _Server:
+    """A ``mariadbd`` with data in ``folder``/``name``, on a free port, ``options`` on its command line."""
+
+    def __init__(self, folder, name, options):
+        self.folder, self.name, self.port = folder, name, _free_port()
+        self.socket = folder / f"{name}.sock"
+        self.error_log = folder / f"{name}.err"
+        data = folder / name
+        data.mkdir()
+        account = pwd.getpwnam(ACCOUNT) if os.geteuid() == 0 else None
+        if account:
+            os.chown(data, account.pw_uid, account.pw_gid)
+        user = ["--user", ACCOUNT] if account else []
+        subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user, "--skip-test-db"],
+            check=True,
+            capture_output=True,
+        )
+        self.process = subprocess.Popen(
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--socket={self.socket}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--log-error={self.error_log}",
+                *options,
+                *user,
+            ]
+        )
+
+    def wait_until_up(self):
         deadline = time.monotonic() + 60
         while subprocess.run(
-            ["mariadb-admin", f"--socket={sock}", "-uroot", "ping"], capture_output=True
+            ["mariadb-admin", f"--socket={self.socket}", "-uroot", "ping"], capture_output=True
         ).returncode:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mariadbd did not start: {(folder / 'error.log').read_text()}")
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mariadbd {self.name} did not start: {self.error_log.read_text()}")
             time.sleep(0.1)
-        subprocess.run(["mariadb", f"--socket={sock}", "-uroot"], input=SETUP, text=True, check=True)
-        yield port
+
+    def sql(self, statements):
+        return subprocess.run(
+            ["mariadb", f"--socket={self.socket}", "-uroot", "-N", "-e", statements],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def _wait_for_setup(replica, delay):
+    """The replica applies the primary's setup ``delay`` seconds late: wait for its last account."""
+    deadline = time.monotonic() + delay + 60
+    while replica.sql("SELECT COUNT(*) FROM mysql.user WHERE user = 'watcher'") != "1":
+        if time.monotonic() > deadline:
+            status = replica.sql("SHOW REPLICA STATUS\\G")
+            raise RuntimeError(f"the replica did not apply the setup: {status}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def binlog_servers(delay):
+    """Yield the ports of a binary-logged MariaDB primary and of a replica applying its log ``delay`` s late.
+
+    Both are stopped and their folder removed afterwards.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dot-lts-binlog-"))
+    if os.geteuid() == 0:
+        account = pwd.getpwnam(ACCOUNT)
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    servers = []
+    try:
+        primary = _Server(
+            folder,
+            "primary",
+            [f"--log-bin={folder / 'binlog'}", "--server-id=1", "--log-bin-trust-function-creators=0"],
+        )
+        servers.append(primary)
+        replica = _Server(folder, "replica", ["--server-id=2", "--read-only"])
+        servers.append(replica)
+        primary.wait_until_up()
+        replica.wait_until_up()
+        primary.sql(REPLICATION_ACCOUNT)
+        replica.sql(
+            f"CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {primary.port}, "
+            f"MASTER_USER = 'repl', MASTER_USE_GTID = slave_pos, MASTER_DELAY = {delay}; START REPLICA"
+        )
+        primary.sql(SETUP)
+        _wait_for_setup(replica, delay)
+        yield primary.port, replica.port
     finally:
-        server.terminate()
-        server.wait(60)
+        for server in reversed(servers):
+            server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv):
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
-    with binlog_server() as port:
-        status = subprocess.run(command, env={**os.environ, "DOT_TEST_BINLOG_PORT": str(port)}).returncode
-    print(f"binary-logged MariaDB: command exit {status}", flush=True)
+    # Stopped by a signal (a tox run interrupted), the servers are stopped too, by the finally above.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    delay = int(os.environ.get("DOT_TEST_BINLOG_REPLICA_DELAY", "2"))
+    with binlog_servers(delay) as (port, replica_port):
+        environment = {
+            **os.environ,
+            "DOT_TEST_BINLOG_PORT": str(port),
+            "DOT_TEST_BINLOG_REPLICA_PORT": str(replica_port),
+            "DOT_TEST_BINLOG_REPLICA_DELAY": str(delay),
+        }
+        status = subprocess.run(command, env=environment).returncode
+    print(f"binary-logged MariaDB and its replica: command exit {status}", flush=True)
     return status
 
 

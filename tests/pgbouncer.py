@@ -50,6 +50,27 @@ def _configuration(folder, port, server):
     )
 
 
+# The settings of the running test's PgBouncer connection, for the threads it starts.
+THIS_BOUNCER = {}
+
+
+def connect_this_thread():
+    """Give the calling thread its own connection under ``ALIAS`` (connections are per thread)."""
+    connections[ALIAS] = load_backend(THIS_BOUNCER["ENGINE"]).DatabaseWrapper(dict(THIS_BOUNCER), alias=ALIAS)
+
+
+class ThroughBouncer:
+    """A router that sends every read and write through the PgBouncer of the running test."""
+
+    def db_for_read(self, model, **hints):
+        return ALIAS
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+
 @pytest.fixture
 def bouncer(transactional_db):
     """The alias ``"bouncer"``: the test database through a PgBouncer of its own in transaction pooling."""
@@ -77,12 +98,14 @@ def bouncer(transactional_db):
         time.sleep(0.05)
     # A connection of this thread only, not in DATABASES: Django's test case then lets the test use it.
     settings_dict = {**server, "PORT": str(port), "DISABLE_SERVER_SIDE_CURSORS": True}
-    connections[ALIAS] = load_backend(server["ENGINE"]).DatabaseWrapper(settings_dict, alias=ALIAS)
+    THIS_BOUNCER.update(settings_dict)
+    connect_this_thread()
     try:
         yield ALIAS
     finally:
         connections[ALIAS].close()
         del connections[ALIAS]
+        THIS_BOUNCER.clear()
         process.terminate()
         process.wait(10)
         shutil.rmtree(folder, ignore_errors=True)

@@ -9,14 +9,17 @@ token must work the moment it is issued anyway, from clients calling at once.
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from oauth2_provider.models import get_access_token_model, get_application_model
 from tests.flow_helpers import CLIENT_SECRET, basic_auth, post_token
@@ -173,3 +176,68 @@ def test_a_revoked_token_is_refused_once_the_standby_has_the_revocation(applicat
         time.sleep(0.1)
 
     assert client.get(reverse("resource"), HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+
+
+EXPIRED = 20
+
+
+def expired_tokens(applications):
+    """A marker naming EXPIRED expired access tokens of the password application, on the standby too."""
+    made, owner = applications
+    marker = f"lag-{uuid.uuid4().hex[:8]}-"
+    AccessToken = get_access_token_model()
+    AccessToken.objects.bulk_create(
+        AccessToken(
+            token=f"{marker}{number}",
+            expires=timezone.now() - timedelta(days=1),
+            scope="read",
+            application=made[Application.GRANT_PASSWORD],
+            user=owner,
+        )
+        for number in range(EXPIRED)
+    )
+    wait_for_replica(AccessToken, token=f"{marker}{EXPIRED - 1}")
+    return marker
+
+
+def left(alias, marker):
+    return get_access_token_model().objects.using(alias).filter(token__startswith=marker).count()
+
+
+@pytest.mark.parametrize("paced", [True, False], ids=["paced", "unpaced"])
+def test_each_page_of_cleartokens_waits_until_the_standby_has_the_one_before(applications, settings, paced):
+    marker = expired_tokens(applications)
+    # The standby applies each page 2 s late; pages come every 1.1 s, so an unpaced page overtakes it.
+    settings.OAUTH2_PROVIDER = {
+        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 5,
+        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 1.1,
+        "REPLICA_LAG_DATABASES": ["replica"] if paced else [],
+        "REPLICA_LAG_MAX_SECONDS": 0.5,
+    }
+    seen = []
+
+    def before_each_page(execute, sql, params, many, context):
+        if sql.startswith('DELETE FROM "oauth2_provider_accesstoken"'):
+            seen.append((left("default", marker), left("replica", marker)))
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(before_each_page):
+        call_command("cleartokens")
+
+    assert left("default", marker) == 0
+    assert len(seen) >= EXPIRED // 5
+    behind = [(primary, standby) for primary, standby in seen if standby != primary]
+    if paced:
+        assert behind == []
+    else:
+        assert behind, "an unpaced page should have started before the standby had the one before"
+
+
+def test_cleartokens_refuses_a_replica_that_is_none_before_deleting_anything(applications, settings):
+    marker = expired_tokens(applications)
+    settings.OAUTH2_PROVIDER = {"REPLICA_LAG_DATABASES": ["default"]}
+
+    with pytest.raises(CommandError, match="'default' is not a replica"):
+        call_command("cleartokens")
+
+    assert left("default", marker) == EXPIRED

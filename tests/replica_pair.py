@@ -14,6 +14,7 @@ with the command's status.
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -128,6 +129,8 @@ def replica_pair(delay_ms):
 
 def main(argv):
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
+    # Stopped by a signal (a tox run interrupted), the servers are stopped too, by the finally above.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     delay_ms = int(os.environ.get("DOT_TEST_REPLICA_DELAY_MS", "2000"))
     with replica_pair(delay_ms) as (primary_port, standby_port):
         environment = {

@@ -174,9 +174,12 @@ HOSTILE_SETTINGS = [
             "TOKEN_CHECKSUM_BATCH_INTERVAL",
             "CLEAR_EXPIRED_TOKENS_BATCH_SIZE",
             "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL",
+            "REPLICA_LAG_DATABASES",
+            "REPLICA_LAG_MAX_SECONDS",
         ]
         for value in [None, "", "x", -1, 1.5, float("nan"), [], {}, object()]
     ),
+    {"OAUTH2_PROVIDER": {"REPLICA_LAG_DATABASES": [None, ["default"], {"a": 1}, "no-such-alias"]}},
 ]
 
 
@@ -220,6 +223,26 @@ def test_a_token_model_setting_naming_no_model_is_error_e006(provider_settings):
         "OAUTH2_PROVIDER['REFRESH_TOKEN_MODEL'] = 'no_such_app.RefreshToken' is not an installed model"
         in (error.msg)
     )
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ({"REPLICA_LAG_DATABASES": "replica"}, "must be a list of DATABASES aliases, not 'replica'"),
+        ({"REPLICA_LAG_DATABASES": ["default", "replica"]}, "not in DATABASES: 'replica'"),
+        ({"REPLICA_LAG_MAX_SECONDS": 0}, "REPLICA_LAG_MAX_SECONDS'] must be a number of seconds above 0"),
+        ({"REPLICA_LAG_MAX_SECONDS": "1"}, "REPLICA_LAG_MAX_SECONDS'] must be a number of seconds above 0"),
+    ],
+)
+def test_replica_lag_settings_that_cannot_work_are_error_e008(settings, value, problem):
+    settings.OAUTH2_PROVIDER = value
+    [error] = [m for m in checks.run_checks() if m.id == "oauth2_provider.E008"]
+    assert problem in error.msg
+
+
+def test_replicas_that_are_databases_of_the_project_pass(settings):
+    settings.OAUTH2_PROVIDER = {"REPLICA_LAG_DATABASES": ["default"], "REPLICA_LAG_MAX_SECONDS": 0.25}
+    assert messages_with_id("oauth2_provider.E008", None) == []
 
 
 # Upstream #483: a zero or negative access token lifetime issues tokens stored as expired while the

@@ -98,6 +98,9 @@ DOT_3_0_1_DEFAULTS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
     # Not in DOT: seconds between two pages of ``tokenchecksum prepare``.
     "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
+    # Not in DOT: replicas whose lag paces prepare, cleartokens and 0012's committed pages; the most lag.
+    "REPLICA_LAG_DATABASES": [],
+    "REPLICA_LAG_MAX_SECONDS": 1,
 }
 
 DOT_3_0_1_MANDATORY = {

@@ -44,6 +44,13 @@ if "BENCH_REFRESH_TOKEN_EXPIRE_SECONDS" in os.environ:
 if "BENCH_CLEAR_BATCH_SIZE" in os.environ:
     OAUTH2_PROVIDER["CLEAR_EXPIRED_TOKENS_BATCH_SIZE"] = int(os.environ["BENCH_CLEAR_BATCH_SIZE"])
 
+# The lag scenario: the replica of the primary above, and, when paced, the pace it sets (ours only).
+if "BENCH_REPLICA_PORT" in os.environ:
+    DATABASES["replica"] = {**DATABASES["default"], "PORT": os.environ["BENCH_REPLICA_PORT"]}
+if "BENCH_REPLICA_LAG_MAX_SECONDS" in os.environ:
+    OAUTH2_PROVIDER["REPLICA_LAG_DATABASES"] = ["replica"]
+    OAUTH2_PROVIDER["REPLICA_LAG_MAX_SECONDS"] = float(os.environ["BENCH_REPLICA_LAG_MAX_SECONDS"])
+
 # Progress lines of our backfill, and cleartokens' counts (ours: with progress), end up in the log file.
 LOGGING = {
     "version": 1,
@@ -51,6 +58,11 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "loggers": {
         name: {"handlers": ["stderr"], "level": "INFO"}
-        for name in ("oauth2_provider.migrations", "oauth2_provider.models", "oauth2_provider._cleartokens")
+        for name in (
+            "oauth2_provider.migrations",
+            "oauth2_provider.models",
+            "oauth2_provider._cleartokens",
+            "oauth2_provider.replica_lag",
+        )
     },
 }

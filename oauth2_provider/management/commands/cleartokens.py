@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from ..._batching import progress_on_stderr
 from ..._cleartokens import logger, retention_warning
@@ -13,4 +14,7 @@ class Command(BaseCommand):
         if warning:
             self.stderr.write(self.style.WARNING(warning))
         with progress_on_stderr(logger):
-            clear_expired()
+            try:
+                clear_expired()
+            except ImproperlyConfigured as error:  # a setting that only a run can find unusable
+                raise CommandError(str(error)) from error

@@ -1,3 +1,4 @@
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
@@ -21,5 +22,5 @@ class Command(BaseCommand):
                 self.stdout.write("\n".join(online.status()))
             else:
                 getattr(online, step)(self.stdout.write)
-        except Refused as refused:
+        except (Refused, ImproperlyConfigured) as refused:
             raise CommandError(str(refused)) from refused
