@@ -118,6 +118,9 @@ DEFAULTS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
     # django-oauth-toolkit-lts: seconds between two pages of ``manage.py tokenchecksum prepare``.
     "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
+    # django-oauth-toolkit-lts: seconds migration 0012 waits for a lock on the access token table before it
+    # retries and gives up (None: as long as the database lets it).
+    "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": None,
 }
 
 # Keys whose value may not be empty.

@@ -174,6 +174,7 @@ HOSTILE_SETTINGS = [
             "TOKEN_CHECKSUM_BATCH_INTERVAL",
             "CLEAR_EXPIRED_TOKENS_BATCH_SIZE",
             "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL",
+            "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT",
         ]
         for value in [None, "", "x", -1, 1.5, float("nan"), [], {}, object()]
     ),

@@ -98,6 +98,8 @@ DOT_3_0_1_DEFAULTS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": 10000,
     # Not in DOT: seconds between two pages of ``tokenchecksum prepare``.
     "TOKEN_CHECKSUM_BATCH_INTERVAL": 0,
+    # Not in DOT: seconds migration 0012 waits for a lock on the access token table (None: no limit of ours).
+    "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": None,
 }
 
 DOT_3_0_1_MANDATORY = {
