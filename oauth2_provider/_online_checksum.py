@@ -95,7 +95,7 @@ BEFORE_UPSTREAM = (
 
 
 def _when(moment):
-    return "at an unknown time" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
+    return "at an unknown time" if moment is None else moment.isoformat(sep=" ", timespec="seconds")
 
 
 class BaseOnline:
@@ -339,19 +339,20 @@ class BaseOnline:
         if not self.is_lock_timeout(error):
             return error
         holders = self.lock_holders()
+        found = f"{self.HOLDERS}: {'; '.join(holders)}" if holders else self.NO_HOLDER
         return LockNotGranted(
             f"{APP} {MIGRATION} gave up: no lock on {self.db_table} within {seconds}s, "
             f"{MIGRATION_LOCK_ATTEMPTS} times (OAUTH2_PROVIDER['TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT']). "
-            f"{self.UNAPPLIED} {'; '.join(holders) if holders else self.NO_HOLDER}. Let that transaction "
-            "finish or end it, then run 'manage.py migrate' again, at a quieter time or with a longer "
-            "timeout; on a busy table 'manage.py tokenchecksum prepare' first leaves only brief locks "
-            f"({ONLINE_DOCS})."
+            f"{self.UNAPPLIED} {found}. Let that transaction finish or end it, then run 'manage.py migrate' "
+            "again, at a quieter time or with a longer timeout; on a busy table 'manage.py tokenchecksum "
+            f"prepare' first leaves only brief locks ({ONLINE_DOCS})."
         )
 
     #: What the database kept of an 0012 that gave up (vendor-specific).
     UNAPPLIED = ""
-    #: What ``lock_not_granted`` says when ``lock_holders`` finds nobody.
-    NO_HOLDER = "No other session holds a lock on the table any more"
+    #: How ``lock_not_granted`` introduces what ``lock_holders`` found, and what it says when it found nobody.
+    HOLDERS = "Holding a lock on it"
+    NO_HOLDER = "No other session holds a lock on it any more"
 
     def lock_holders(self):
         """Descriptions of the sessions that hold a lock on the table, or may (vendor-specific)."""
@@ -529,7 +530,7 @@ class PostgreSQLOnline(BaseOnline):
             rows = cursor.fetchall()
         # Another user's session shows NULLs here to a user without pg_read_all_stats.
         return [
-            f"held by PostgreSQL pid {pid} ({mode}): {self.SESSION_KINDS.get(state, state or 'unknown')}, "
+            f"PostgreSQL pid {pid} ({mode}), {self.SESSION_KINDS.get(state, state or 'unknown')}, "
             f"transaction started {_when(xact_start)}, last statement started {_when(query_start)}: "
             f"{(query or '')[:100]!r}; end it with SELECT pg_terminate_backend({pid})"
             for pid, mode, state, xact_start, query_start, query in rows
@@ -769,6 +770,7 @@ class MySQLOnline(BaseOnline):
         f"{MIGRATION} is not applied: what it did before this statement stays (DDL commits at once here), "
         "and the next 'manage.py migrate' resumes from there."
     )
+    HOLDERS = "Open transactions on the server (the one that read the table holds its metadata lock)"
     NO_HOLDER = "No open transaction is left on the server"
 
     @contextlib.contextmanager
@@ -800,7 +802,7 @@ class MySQLOnline(BaseOnline):
             cursor.execute(sql)
             rows = cursor.fetchall()
         return [
-            f"transaction of thread {thread} open since {_when(started)}, "
+            f"thread {thread}, open since {_when(started)}, "
             + ("idle" if command == "Sleep" else f"running {(info or '')[:100]!r}")
             + f"; end it with KILL {thread}"
             for thread, started, command, info in rows
@@ -864,7 +866,8 @@ class MySQLOnline(BaseOnline):
 
 def _waiting_at_most(seconds, execute, sql, params, many, context):
     """An execute wrapper for MariaDB: a statement of ``TABLE_DDL`` waits at most ``seconds`` for its
-    metadata lock, a setting of that statement alone. One that has it already keeps the first one given."""
+    metadata lock, a setting of that statement alone. Once rewritten it no longer matches, so when wrappers
+    nest (0012's limit around that of a step) the outermost one, which runs first, holds."""
     if TABLE_DDL.match(sql):
         sql = f"SET STATEMENT lock_wait_timeout={seconds} FOR {sql}"
     return execute(sql, params, many, context)
