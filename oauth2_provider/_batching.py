@@ -32,10 +32,22 @@ def _is_seconds(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
 
 
-# Every setting that sizes or paces a walk: what it must be, as a test and in words.
+#: The longest lock timeout accepted for migration 0012: a day.
+MAX_LOCK_TIMEOUT_SECONDS = 86400
+
+
+def _is_lock_timeout(value):
+    return value is None or (_is_seconds(value) and 0 < value <= MAX_LOCK_TIMEOUT_SECONDS)
+
+
+# Every setting that sizes or paces a walk (and 0012's lock timeout): what it must be, as a test and in words.
 BATCHING_SETTINGS = {
     "TOKEN_CHECKSUM_BATCH_SIZE": (is_positive_int, "a positive integer"),
     "TOKEN_CHECKSUM_BATCH_INTERVAL": (_is_seconds, "a number of seconds (0 or more)"),
+    "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": (
+        _is_lock_timeout,
+        f"None or a number of seconds, more than 0 and at most {MAX_LOCK_TIMEOUT_SECONDS}",
+    ),
     "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": (is_positive_int, "a positive integer"),
     "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": (_is_seconds, "a number of seconds (0 or more)"),
 }

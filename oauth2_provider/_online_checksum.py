@@ -15,17 +15,23 @@ The online path is expand, migrate, contract (docs/upgrading.rst, "Rolling deplo
 * ``finish``, once no pre-0012 code runs any more, drops what ``prepare`` added beyond upstream's schema.
 
 The plain path (``migrate`` alone) uses the same trigger for the duration of 0012 on MySQL/MariaDB, where
-DDL is not transactional and old code keeps inserting rows between the backfill and ``NOT NULL``.
+DDL is not transactional and old code keeps inserting rows between the backfill and ``NOT NULL``. With
+``OAUTH2_PROVIDER["TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT"]`` set, 0012 waits at most that long for each
+lock on the table, retries a few times and then stops with ``LockNotGranted`` (see ``applying_0012``).
 
 Every object created here is named with ``PREFIX``, so ``status`` and ``finish`` find them. One class per
 database vendor knows its SQL; ``BaseOnline`` owns the order of the steps.
 """
 
+import contextlib
+import functools
 import importlib
 import logging
+import math
 import re
 import time
 
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connections, router, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -33,7 +39,7 @@ from . import backfill
 from ._batching import batching_setting
 from ._checksum import CHECKSUM_LENGTH
 from ._replica_lag import replica_throttle
-from ._resumable import ResumableAddField, ResumableAlterField
+from ._resumable import ResumableAlterField
 from .settings import oauth2_settings
 
 
@@ -49,6 +55,11 @@ PREFIX = "dotlts_tc_"
 DDL_LOCK_TIMEOUT_SECONDS = 2
 #: How many times such a statement is tried before ``prepare``/``finish`` stops with an error.
 DDL_ATTEMPTS = 30
+#: How many times 0012 asks for a lock under ``TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT`` before it gives up.
+MIGRATION_LOCK_ATTEMPTS = 3
+
+#: The statements that wait for a table's metadata lock on MySQL/MariaDB (and are retried after a timeout).
+TABLE_DDL = re.compile(r"\s*(ALTER|CREATE|DROP|RENAME)\b", re.IGNORECASE)
 
 # PostgreSQL with this many rows (catalog estimate) makes plain ``migrate`` log a warning before the
 # backfill, and the rate at which the locked migration goes through them. The rate is the whole of 0012
@@ -62,15 +73,30 @@ class Refused(Exception):
     """The step cannot run on this database in its current state; the message says what to do."""
 
 
+class LockNotGranted(Refused, CommandError):
+    """0012 gave up waiting for its lock on the table. A ``CommandError``, so ``manage.py migrate`` prints
+    the message without a traceback."""
+
+
 def get_batch_interval():
     """``OAUTH2_PROVIDER["TOKEN_CHECKSUM_BATCH_INTERVAL"]``: seconds between two pages of ``prepare``."""
     return batching_setting("TOKEN_CHECKSUM_BATCH_INTERVAL")
+
+
+def get_migration_lock_timeout():
+    """``OAUTH2_PROVIDER["TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT"]``: seconds 0012 waits for a lock (None:
+    as long as the database lets it)."""
+    return batching_setting("TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT")
 
 
 # Upstream has no command that removes them: ``finish`` must run while this package is installed.
 BEFORE_UPSTREAM = (
     "always before going back to upstream django-oauth-toolkit, which has no command that removes them"
 )
+
+
+def _when(moment):
+    return "at an unknown time" if moment is None else moment.isoformat(sep=" ", timespec="seconds")
 
 
 class BaseOnline:
@@ -259,8 +285,10 @@ class BaseOnline:
         migration = importlib.import_module(f"{APP}.migrations.{MIGRATION}").Migration
         field = migration.operations[0].field.clone()
         field.set_attributes_from_name("token_checksum")
-        with self.connection.schema_editor(atomic=self.connection.features.can_rollback_ddl) as editor:
-            self.set_lock_timeout()
+        with (
+            self.connection.schema_editor(atomic=self.connection.features.can_rollback_ddl) as editor,
+            self.lock_wait_limited(DDL_LOCK_TIMEOUT_SECONDS),
+        ):
             editor.add_field(self.model, field)
 
     def fill(self, say):
@@ -285,27 +313,55 @@ class BaseOnline:
             self.drop_index(name)
         self.create_index(name)
 
-    def _ddl(self, statement):
-        """Run ``statement`` under the short lock timeout, again after each lock timeout."""
-        for attempt in range(1, DDL_ATTEMPTS + 1):
+    def _ddl(self, statement, seconds=None, attempts=None, explained=None):
+        """Run ``statement``, which waits ``seconds`` for its lock, again after each lock timeout.
+
+        ``statement`` must change nothing when its lock is not granted. By default it is one of
+        ``prepare``/``finish`` (``DDL_LOCK_TIMEOUT_SECONDS``, ``DDL_ATTEMPTS``); the last error goes through
+        ``explained`` (by default :meth:`explained`).
+        """
+        seconds = seconds or DDL_LOCK_TIMEOUT_SECONDS
+        attempts = attempts or DDL_ATTEMPTS
+        explained = explained or self.explained
+        for attempt in range(1, attempts + 1):
             try:
                 return statement()
             except DatabaseError as error:
-                if not self.is_lock_timeout(error) or attempt == DDL_ATTEMPTS:
-                    explained = self.explained(error)
-                    if explained is error:
+                if not self.is_lock_timeout(error) or attempt == attempts:
+                    explanation = explained(error)
+                    if explanation is error:
                         raise
-                    raise explained from error
-                logger.info(
-                    "lock not granted within %ss (attempt %s): retrying", DDL_LOCK_TIMEOUT_SECONDS, attempt
-                )
+                    raise explanation from error
+                logger.info("lock not granted within %ss (attempt %s): retrying", seconds, attempt)
                 time.sleep(min(attempt, 5))
-            finally:
-                self.reset_lock_timeout()
 
     def explained(self, error):
         """``error`` itself, or a ``Refused`` saying what to do about it."""
         return error
+
+    def lock_not_granted(self, seconds, error):
+        """What 0012 raises when ``error`` is its last lock timeout (else ``error`` itself)."""
+        if not self.is_lock_timeout(error):
+            return error
+        holders = self.lock_holders()
+        found = f"{self.HOLDERS}: {'; '.join(holders)}" if holders else self.NO_HOLDER
+        return LockNotGranted(
+            f"{APP} {MIGRATION} gave up: no lock on {self.db_table} within {seconds}s, "
+            f"{MIGRATION_LOCK_ATTEMPTS} times (OAUTH2_PROVIDER['TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT']). "
+            f"{self.UNAPPLIED} {found}. Let that transaction finish or end it, then run 'manage.py migrate' "
+            "again, at a quieter time or with a longer timeout; on a busy table 'manage.py tokenchecksum "
+            f"prepare' first leaves only brief locks ({ONLINE_DOCS})."
+        )
+
+    #: What the database kept of an 0012 that gave up (vendor-specific).
+    UNAPPLIED = ""
+    #: How ``lock_not_granted`` introduces what ``lock_holders`` found, and what it says when it found nobody.
+    HOLDERS = "Holding a lock on it"
+    NO_HOLDER = "No other session holds a lock on it any more"
+
+    def lock_holders(self):
+        """Descriptions of the sessions that hold a lock on the table, or may (vendor-specific)."""
+        raise NotImplementedError
 
     # Vendor SQL -----------------------------------------------------------------------------------------
 
@@ -319,10 +375,9 @@ class BaseOnline:
         if problem:
             raise Refused(f"{doing} triggers, and {problem}. Nothing was changed.")
 
-    def set_lock_timeout(self):
-        raise NotImplementedError
-
-    def reset_lock_timeout(self):
+    def lock_wait_limited(self, seconds):
+        """A context in which the DDL statements of this connection wait at most ``seconds`` for their
+        table lock, and which leaves no setting behind on the connection."""
         raise NotImplementedError
 
     def is_lock_timeout(self, error):
@@ -349,6 +404,12 @@ class BaseOnline:
 
     def before_plain_migration(self):
         """Before 0012's first operation, while it holds no lock on the table yet."""
+
+    @contextlib.contextmanager
+    def migration_lock_wait(self, seconds):
+        """0012's operations run inside: they wait at most ``seconds`` for a lock on the table, retry a few
+        times and then raise ``LockNotGranted`` (vendor-specific; nothing on SQLite)."""
+        yield
 
     def begin_plain_migration(self):
         """Before 0012's backfill on a table ``prepare`` did not finish."""
@@ -414,25 +475,71 @@ class PostgreSQLOnline(BaseOnline):
     def extra_helpers_left(self):
         return [self.check] if self.check_state() is not None else []
 
-    def set_lock_timeout(self):
-        # Only ever for the transaction: behind a transaction pooler (PgBouncer) a session setting stays on
-        # whichever server connection it reached and is served to other clients of the pool. The statements
-        # that cannot run in a transaction (CREATE/DROP INDEX CONCURRENTLY) need none: they wait with a
-        # SHARE UPDATE EXCLUSIVE lock, which no read or write of the site conflicts with.
+    @contextlib.contextmanager
+    def lock_wait_limited(self, seconds):
+        # Only ever for the transaction (SET LOCAL, nothing to reset): behind a transaction pooler
+        # (PgBouncer) a session setting stays on whichever server connection it reached and is served to
+        # other clients of the pool. The statements that cannot run in a transaction (CREATE/DROP INDEX
+        # CONCURRENTLY) need none: they wait with a SHARE UPDATE EXCLUSIVE lock, which no read or write of
+        # the site conflicts with.
         if self.connection.in_atomic_block:
-            self._execute(f"SET LOCAL lock_timeout = '{DDL_LOCK_TIMEOUT_SECONDS}s'")
-
-    def reset_lock_timeout(self):
-        """Nothing to reset: the setting ended with its transaction."""
+            # In whole milliseconds, at least one: PostgreSQL reads 0 as "no timeout".
+            self._execute(f"SET LOCAL lock_timeout = '{max(1, math.ceil(seconds * 1000))}ms'")
+        yield
 
     def is_lock_timeout(self, error):
         return getattr(error.__cause__, "sqlstate", None) == "55P03"
 
-    def _locked_ddl(self, *statements):
-        with transaction.atomic(using=self.connection.alias):
-            self.set_lock_timeout()
+    def _locked_ddl(self, *statements, seconds=None):
+        with (
+            transaction.atomic(using=self.connection.alias),
+            self.lock_wait_limited(seconds or DDL_LOCK_TIMEOUT_SECONDS),
+        ):
             for statement in statements:
                 self._execute(statement)
+
+    UNAPPLIED = f"Nothing was changed: {MIGRATION} rolled back and is not applied."
+    # What a session in each state of pg_stat_activity is doing while it holds its lock.
+    SESSION_KINDS = {
+        "idle in transaction": "a transaction left open, idle",
+        "idle in transaction (aborted)": "a failed transaction not rolled back yet",
+        "active": "a statement still running",
+    }
+
+    @contextlib.contextmanager
+    def migration_lock_wait(self, seconds):
+        """0012 takes its ACCESS EXCLUSIVE lock first, under ``SET LOCAL lock_timeout``: from then on it
+        waits for nothing on the table until it commits, and the setting ends with its transaction.
+
+        Each attempt runs in a savepoint, so that a lock timeout leaves 0012's transaction usable; before
+        the lock nothing is changed, so trying again is safe.
+        """
+        explained = functools.partial(self.lock_not_granted, seconds)
+        self._ddl(
+            lambda: self._locked_ddl(f"LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE", seconds=seconds),
+            seconds,
+            MIGRATION_LOCK_ATTEMPTS,
+            explained,
+        )
+        yield
+
+    def lock_holders(self):
+        sql = (
+            "SELECT a.pid, l.mode, a.state, a.xact_start, a.query_start, a.query "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'relation' AND l.relation = %s::regclass AND l.granted "
+            "AND l.pid <> pg_backend_pid() ORDER BY a.xact_start LIMIT 5"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [self.table])
+            rows = cursor.fetchall()
+        # Another user's session shows NULLs here to a user without pg_read_all_stats.
+        return [
+            f"PostgreSQL pid {pid} ({mode}), {self.SESSION_KINDS.get(state, state or 'unknown')}, "
+            f"transaction started {_when(xact_start)}, last statement started {_when(query_start)}: "
+            f"{(query or '')[:100]!r}; end it with SELECT pg_terminate_backend({pid})"
+            for pid, mode, state, xact_start, query_start, query in rows
+        ]
 
     def create_trigger(self, name):
         # The token is read through to_jsonb(NEW), not as NEW.token: PL/pgSQL caches, per session, the plan
@@ -643,14 +750,68 @@ class MySQLOnline(BaseOnline):
         # InnoDB builds an index in one statement that either completes or leaves nothing behind.
         return "valid" if self._scalar(sql, [self.db_table, name]) else None
 
-    def set_lock_timeout(self):
-        self._execute(f"SET SESSION lock_wait_timeout = {DDL_LOCK_TIMEOUT_SECONDS}")
-
-    def reset_lock_timeout(self):
-        self._execute("SET SESSION lock_wait_timeout = DEFAULT")
+    @contextlib.contextmanager
+    def lock_wait_limited(self, seconds):
+        # lock_wait_timeout counts whole seconds.
+        whole = max(1, math.ceil(seconds))
+        if self.connection.mysql_is_mariadb:
+            # Per statement: no session setting, nothing a multiplexing proxy could pass on to another client.
+            with self.connection.execute_wrapper(functools.partial(_waiting_at_most, whole)):
+                yield
+            return
+        # MySQL has no per-statement form for DDL: a session setting, put back afterwards. Behind a proxy
+        # that multiplexes connections it could reach another client; run migrations over a direct one.
+        previous = self._scalar("SELECT @@SESSION.lock_wait_timeout")
+        self._execute("SET SESSION lock_wait_timeout = %s", [whole])
+        try:
+            yield
+        finally:
+            self._execute("SET SESSION lock_wait_timeout = %s", [previous])
 
     def is_lock_timeout(self, error):
         return bool(error.args) and error.args[0] == 1205
+
+    UNAPPLIED = (
+        f"{MIGRATION} is not applied: what it did before this statement stays (DDL commits at once here), "
+        "and the next 'manage.py migrate' resumes from there."
+    )
+    HOLDERS = "Open transactions on the server (the one that read the table holds its metadata lock)"
+    NO_HOLDER = "No open transaction is left on the server"
+
+    @contextlib.contextmanager
+    def migration_lock_wait(self, seconds):
+        """Each ALTER, CREATE or DROP of 0012 waits for its own metadata lock: each waits at most
+        ``seconds``, and is tried again (it changed nothing) before 0012 gives up."""
+        explained = functools.partial(self.lock_not_granted, seconds)
+
+        def retried(execute, sql, params, many, context):
+            if not TABLE_DDL.match(sql):
+                return execute(sql, params, many, context)
+            return self._ddl(
+                lambda: execute(sql, params, many, context), seconds, MIGRATION_LOCK_ATTEMPTS, explained
+            )
+
+        with self.connection.execute_wrapper(retried), self.lock_wait_limited(seconds):
+            yield
+
+    def lock_holders(self):
+        # Which session holds a metadata lock is only known to a plugin (MariaDB) or to performance_schema
+        # (MySQL): name the open transactions instead, oldest first; one of them has read the table.
+        sql = (
+            "SELECT t.trx_mysql_thread_id, t.trx_started, p.COMMAND, p.INFO "
+            "FROM information_schema.INNODB_TRX t "
+            "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+            "WHERE t.trx_mysql_thread_id <> CONNECTION_ID() ORDER BY t.trx_started LIMIT 5"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        return [
+            f"thread {thread}, open since {_when(started)}, "
+            + ("idle" if command == "Sleep" else f"running {(info or '')[:100]!r}")
+            + f"; end it with KILL {thread}"
+            for thread, started, command, info in rows
+        ]
 
     def explained(self, error):
         code = error.args[0] if error.args else None
@@ -660,25 +821,26 @@ class MySQLOnline(BaseOnline):
         return error
 
     def create_trigger(self, name):
-        self.drop_trigger(name)  # a run killed between the two CREATE statements left one of them
         insert, update = self._triggers(name)
         hashed = backfill.MySQLBackfill.hash_sql.format(token=f"NEW.{self.token}")
         # Compared as bytes: under a case-insensitive collation "A" and "a" are equal, their hashes are not.
         new_bytes, old_bytes = (f"CAST({row}.{self.token} AS BINARY)" for row in ("NEW", "OLD"))
         changed = f"NEW.{self.checksum} IS NULL OR NOT ({new_bytes} <=> {old_bytes})"
-        self._execute(
-            f"CREATE TRIGGER {insert} BEFORE INSERT ON {self.table} "
-            f"FOR EACH ROW SET NEW.{self.checksum} = {hashed}"
-        )
-        self._execute(
-            f"CREATE TRIGGER {update} BEFORE UPDATE ON {self.table} FOR EACH ROW "
-            f"SET NEW.{self.checksum} = IF({changed}, {hashed}, NEW.{self.checksum})"
-        )
+        with self.lock_wait_limited(DDL_LOCK_TIMEOUT_SECONDS):
+            self.drop_trigger(name)  # a run killed between the two CREATE statements left one of them
+            self._execute(
+                f"CREATE TRIGGER {insert} BEFORE INSERT ON {self.table} "
+                f"FOR EACH ROW SET NEW.{self.checksum} = {hashed}"
+            )
+            self._execute(
+                f"CREATE TRIGGER {update} BEFORE UPDATE ON {self.table} FOR EACH ROW "
+                f"SET NEW.{self.checksum} = IF({changed}, {hashed}, NEW.{self.checksum})"
+            )
 
     def drop_trigger(self, name):
-        self.set_lock_timeout()
-        for trigger in self._triggers(name):
-            self._execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        with self.lock_wait_limited(DDL_LOCK_TIMEOUT_SECONDS):
+            for trigger in self._triggers(name):
+                self._execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     def create_index(self, name):
         if name == self.unique_index:
@@ -688,8 +850,8 @@ class MySQLOnline(BaseOnline):
         self._execute(f"ALTER TABLE {self.table} ADD {definition}, ALGORITHM=INPLACE, LOCK=NONE")
 
     def drop_index(self, name):
-        self.set_lock_timeout()
-        self._execute(f"ALTER TABLE {self.table} DROP INDEX {name}, ALGORITHM=INPLACE, LOCK=NONE")
+        with self.lock_wait_limited(DDL_LOCK_TIMEOUT_SECONDS):
+            self._execute(f"ALTER TABLE {self.table} DROP INDEX {name}, ALGORITHM=INPLACE, LOCK=NONE")
 
     def begin_plain_migration(self):
         """Old code keeps inserting while 0012 runs: the database fills those rows until NOT NULL."""
@@ -705,8 +867,15 @@ class MySQLOnline(BaseOnline):
                 "NOT NULL, which is retried if one slips through.",
                 error,
             )
-        finally:
-            self.reset_lock_timeout()
+
+
+def _waiting_at_most(seconds, execute, sql, params, many, context):
+    """An execute wrapper for MariaDB: a statement of ``TABLE_DDL`` waits at most ``seconds`` for its
+    metadata lock, a setting of that statement alone. Once rewritten it no longer matches, so when wrappers
+    nest (0012's limit around that of a step) the outermost one, which runs first, holds."""
+    if TABLE_DDL.match(sql):
+        sql = f"SET STATEMENT lock_wait_timeout={seconds} FOR {sql}"
+    return execute(sql, params, many, context)
 
 
 class SQLiteOnline(BaseOnline):
@@ -766,18 +935,27 @@ def _migration_online(schema_editor, model):
     return ONLINE_BY_VENDOR[connection.vendor](connection, model)
 
 
-class ChecksumAddField(ResumableAddField):
-    """0012's first operation; what a plain run must say about the table is said before it locks it."""
+@contextlib.contextmanager
+def applying_0012(state_after, schema_editor):
+    """0012's operations run inside. What a plain run must say about the table is said before any lock;
+    then, with ``TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT`` set, its locks are waited for at most that long.
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        online = _migration_online(schema_editor, model)
-        if online is not None:
-            online.before_plain_migration()
-        # Where 0012's pages commit one by one (MySQL/MariaDB), replicas that cannot tell their lag are
-        # refused before its first change rather than at its backfill.
-        replica_throttle(schema_editor.connection)
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
+    ``state_after`` is the project state 0012 leaves, whose model has the checksum field.
+    """
+    online = _migration_online(schema_editor, state_after.apps.get_model(APP, "AccessToken"))
+    if online is None or schema_editor.collect_sql:  # sqlmigrate: nothing runs
+        yield
+        return
+    seconds = get_migration_lock_timeout()
+    online.before_plain_migration()
+    # Where 0012's pages commit one by one (MySQL/MariaDB), replicas that cannot tell their lag are refused
+    # before its first change rather than at its backfill.
+    replica_throttle(schema_editor.connection)
+    if seconds is None:
+        yield
+        return
+    with online.migration_lock_wait(seconds):
+        yield
 
 
 def fill_from_migration(apps, schema_editor):

@@ -103,9 +103,14 @@ def check_clear_expired_batching(app_configs, **kwargs):
 
 
 @checks.register()
-def check_token_checksum_batch_size(app_configs, **kwargs):
-    """Refuse a bad batch size before ``migrate`` starts 0012, not in the middle of it."""
-    return _batching_errors({"TOKEN_CHECKSUM_BATCH_SIZE": "oauth2_provider.E001"})
+def check_token_checksum_migration_settings(app_configs, **kwargs):
+    """Refuse a bad batch size or lock timeout before ``migrate`` starts 0012, not in the middle of it."""
+    return _batching_errors(
+        {
+            "TOKEN_CHECKSUM_BATCH_SIZE": "oauth2_provider.E001",
+            "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": "oauth2_provider.E009",
+        }
+    )
 
 
 @checks.register()

@@ -122,6 +122,9 @@ DEFAULTS = {
     # committed pages (tokenchecksum prepare, cleartokens), and how far behind they may fall.
     "REPLICA_LAG_DATABASES": [],
     "REPLICA_LAG_MAX_SECONDS": 1,
+    # django-oauth-toolkit-lts: seconds migration 0012 waits for a lock on the access token table before it
+    # retries and gives up (None: as long as the database lets it).
+    "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": None,
 }
 
 # Keys whose value may not be empty.

@@ -176,6 +176,7 @@ HOSTILE_SETTINGS = [
             "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL",
             "REPLICA_LAG_DATABASES",
             "REPLICA_LAG_MAX_SECONDS",
+            "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT",
         ]
         for value in [None, "", "x", -1, 1.5, float("nan"), [], {}, object()]
     ),

@@ -101,6 +101,8 @@ DOT_3_0_1_DEFAULTS = {
     # Not in DOT: replicas whose lag paces prepare, cleartokens and 0012's committed pages; the most lag.
     "REPLICA_LAG_DATABASES": [],
     "REPLICA_LAG_MAX_SECONDS": 1,
+    # Not in DOT: seconds migration 0012 waits for a lock on the access token table (None: no limit of ours).
+    "TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT": None,
 }
 
 DOT_3_0_1_MANDATORY = {

@@ -5,7 +5,8 @@ migration state are the same. The fill is ``oauth2_provider.backfill``: keyset p
 updates instead of saving every token through the ORM. The schema steps are resumable on backends
 without transactional DDL (see ``oauth2_provider._resumable``). On a table that ``manage.py
 tokenchecksum prepare`` prepared, each step finds its work done or reduced to catalog changes; on
-MySQL/MariaDB a plain run keeps rows that live traffic inserts meanwhile from failing the last step
+MySQL/MariaDB a plain run keeps rows that live traffic inserts meanwhile from failing the last step,
+and ``OAUTH2_PROVIDER["TOKEN_CHECKSUM_MIGRATION_LOCK_TIMEOUT"]`` bounds the wait for the table's locks
 (see ``oauth2_provider._online_checksum``).
 """
 
@@ -13,12 +14,12 @@ from django.db import migrations, models
 
 import oauth2_provider.models
 from oauth2_provider._online_checksum import (
-    ChecksumAddField,
     FilledAlterField,
+    applying_0012,
     fill_from_migration,
     unfill_from_migration,
 )
-from oauth2_provider._resumable import ResumableAlterField
+from oauth2_provider._resumable import ResumableAddField, ResumableAlterField
 from oauth2_provider.settings import oauth2_settings
 
 
@@ -29,7 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        ChecksumAddField(
+        ResumableAddField(
             model_name="accesstoken",
             name="token_checksum",
             field=oauth2_provider.models.TokenChecksumField(blank=True, null=True, max_length=64),
@@ -46,3 +47,7 @@ class Migration(migrations.Migration):
             ),
         ),
     ]
+
+    def apply(self, project_state, schema_editor, collect_sql=False):
+        with applying_0012(self.mutate_state(project_state), schema_editor):
+            return super().apply(project_state, schema_editor, collect_sql)
