@@ -19,7 +19,6 @@ status.
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.servers import run_beside
 
 
 DATABASE = "dot_lts_binlog"
@@ -155,20 +156,17 @@ def binlog_servers(delay):
 
 
 def main(argv):
-    command = argv[argv.index("--") + 1 :] if "--" in argv else argv
-    # Stopped by a signal (a tox run interrupted), the servers are stopped too, by the finally above.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     delay = int(os.environ.get("DOT_TEST_BINLOG_REPLICA_DELAY", "2"))
-    with binlog_servers(delay) as (port, replica_port):
-        environment = {
-            **os.environ,
-            "DOT_TEST_BINLOG_PORT": str(port),
-            "DOT_TEST_BINLOG_REPLICA_PORT": str(replica_port),
+    return run_beside(
+        argv,
+        binlog_servers(delay),
+        lambda ports: {
+            "DOT_TEST_BINLOG_PORT": str(ports[0]),
+            "DOT_TEST_BINLOG_REPLICA_PORT": str(ports[1]),
             "DOT_TEST_BINLOG_REPLICA_DELAY": str(delay),
-        }
-        status = subprocess.run(command, env=environment).returncode
-    print(f"binary-logged MariaDB and its replica: command exit {status}", flush=True)
-    return status
+        },
+        "binary-logged MariaDB and its replica",
+    )
 
 
 if __name__ == "__main__":

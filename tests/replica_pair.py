@@ -14,7 +14,6 @@ with the command's status.
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.servers import run_beside
 
 
 BIN = Path(os.environ.get("DOT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -128,21 +129,17 @@ def replica_pair(delay_ms):
 
 
 def main(argv):
-    command = argv[argv.index("--") + 1 :] if "--" in argv else argv
-    # Stopped by a signal (a tox run interrupted), the servers are stopped too, by the finally above.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     delay_ms = int(os.environ.get("DOT_TEST_REPLICA_DELAY_MS", "2000"))
-    with replica_pair(delay_ms) as (primary_port, standby_port):
-        environment = {
-            **os.environ,
-            "DOT_TEST_REPLICA_PRIMARY_PORT": str(primary_port),
-            "DOT_TEST_REPLICA_STANDBY_PORT": str(standby_port),
+    return run_beside(
+        argv,
+        replica_pair(delay_ms),
+        lambda ports: {
+            "DOT_TEST_REPLICA_PRIMARY_PORT": str(ports[0]),
+            "DOT_TEST_REPLICA_STANDBY_PORT": str(ports[1]),
             "DOT_TEST_REPLICA_DELAY_MS": str(delay_ms),
-        }
-        started = time.monotonic()
-        status = subprocess.run(command, env=environment).returncode
-        print(f"replica pair: command ran {time.monotonic() - started:.0f} s, exit {status}", flush=True)
-    return status
+        },
+        "replica pair",
+    )
 
 
 if __name__ == "__main__":

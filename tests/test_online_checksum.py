@@ -318,14 +318,14 @@ def test_large_postgresql_table_warns_before_the_locked_backfill(at_0011, monkey
     insert_tokens(at_0011, 300)
     with connections[at_0011].cursor() as cursor:
         cursor.execute(f"ANALYZE {TABLE}")
-    monkeypatch.setattr(online, "LARGE_TABLE_ROWS", 200)
+    monkeypatch.setattr(online.postgresql, "LARGE_TABLE_ROWS", 200)
     caplog.set_level("WARNING", logger="oauth2_provider.migrations")
 
     migrate(at_0011, AFTER)
 
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert f"{TABLE} holds about 300 rows" in warning
-    assert f"about 0 s or more at {online.PLAIN_MIGRATE_ROWS_PER_SECOND:,} rows/s" in warning
+    assert f"about 0 s or more at {online.postgresql.PLAIN_MIGRATE_ROWS_PER_SECOND:,} rows/s" in warning
     assert "tokenchecksum prepare" in warning and "Rolling deploys without downtime" in warning
 
 
@@ -352,7 +352,7 @@ def test_large_table_warning_without_statistics_comes_before_any_lock(at_0011, m
     insert_tokens(at_0011, 300)
     with connections[at_0011].cursor() as cursor:
         cursor.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = %s::regclass", [TABLE])
-    monkeypatch.setattr(online, "LARGE_TABLE_ROWS", 200)
+    monkeypatch.setattr(online.postgresql, "LARGE_TABLE_ROWS", 200)
     caplog.set_level("WARNING", logger="oauth2_provider.migrations")
     locks = LocksWhenWarned(at_0011)
     logging.getLogger("oauth2_provider.migrations").addHandler(locks)
@@ -674,7 +674,7 @@ def test_ddl_waits_out_a_long_transaction_instead_of_failing(at_0011, monkeypatc
     """A transaction holding the table delays prepare's DDL (short lock timeout, retried), not fails it."""
     needs_server()
     insert_tokens(at_0011, 20)
-    monkeypatch.setattr(online, "DDL_LOCK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(online.base, "DDL_LOCK_TIMEOUT_SECONDS", 1)
     holding = threading.Event()
 
     def long_transaction():
