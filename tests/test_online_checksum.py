@@ -216,6 +216,28 @@ def test_mysql_row_inserted_after_the_backfill_gets_a_checksum(at_0011, monkeypa
     assert_every_checksum_correct(at_0011, _scalar(at_0011, f"SELECT COUNT(*) FROM {TABLE}"))
 
 
+def test_mysql_plain_migrate_with_its_trigger_walks_the_table_once(at_0011, monkeypatch):
+    """The trigger fills what old code writes after the backfill: no second pass before NOT NULL."""
+    if vendor() != "mysql":
+        pytest.skip("MySQL/MariaDB only")
+    insert_tokens(at_0011, 40)
+    original_fill = backfill.backfill_token_checksums
+    fills = []
+
+    def fill_then_old_code_inserts(*args, **kwargs):
+        fills.append(original_fill(*args, **kwargs))
+        _insert_from_another_connection(f"after-fill-{len(fills)}")
+        return fills[-1]
+
+    monkeypatch.setattr(backfill, "backfill_token_checksums", fill_then_old_code_inserts)
+
+    migrate(at_0011, AFTER)
+
+    assert fills == [40]
+    assert is_applied(at_0011, AFTER)
+    assert_every_checksum_correct(at_0011, 41)
+
+
 def test_mysql_without_trigger_privilege_fills_the_rest_and_retries(at_0011, monkeypatch, caplog):
     """Where no trigger can be created, a row that slips in before NOT NULL is filled and NOT NULL retried."""
     if vendor() != "mysql":

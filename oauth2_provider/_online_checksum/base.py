@@ -377,6 +377,10 @@ class BaseOnline:
     def begin_plain_migration(self):
         """Before 0012's backfill on a table ``prepare`` did not finish."""
 
+    def fills_new_rows(self):
+        """Whether a trigger of ours gives every row written from now on its checksum."""
+        return any(self.trigger_complete(name) for name in (self.trigger, self.migration_trigger))
+
     def before_not_null(self, schema_editor):
         """Before 0012's last operation makes the checksum NOT NULL and unique; True if that is done."""
         return False

@@ -99,8 +99,8 @@ class FilledAlterField(ResumableAlterField):
     """0012's last step: the checksum becomes NOT NULL and unique, with no row left behind.
 
     On a prepared table it only adopts what ``prepare`` built. On MySQL/MariaDB, where old code may
-    insert between the backfill and this statement, the rows it wrote are filled first, and again if
-    the statement still meets one (possible only where no trigger could be created).
+    insert between the backfill and this statement, a trigger fills the rows it writes; where none could be
+    created, those rows are filled first, and again whenever the statement still meets one.
     """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -110,8 +110,11 @@ class FilledAlterField(ResumableAlterField):
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
         if online.before_not_null(schema_editor):
             return
+        # With a trigger, no row can lack a checksum after the backfill: a second pass over the table would
+        # only read it again.
+        fill = schema_editor.connection.vendor == "mysql" and not online.fills_new_rows()
         for attempt in range(1, NOT_NULL_ATTEMPTS + 1):
-            if schema_editor.connection.vendor == "mysql":
+            if fill:
                 backfill.backfill_token_checksums(model, using=schema_editor.connection.alias)
             try:
                 super().database_forwards(app_label, schema_editor, from_state, to_state)
@@ -120,6 +123,7 @@ class FilledAlterField(ResumableAlterField):
                 if not left_a_null(error) or attempt == NOT_NULL_ATTEMPTS:
                     raise
                 logger.info("a row without checksum was inserted meanwhile: filling it, then retrying")
+                fill = True
         online.after_not_null()
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
