@@ -36,22 +36,28 @@ class ChildRun:
     log_path: Path
 
 
-def child_environment(bench_vars):
-    """Environment and working directory for a child configured by the ``BENCH_*`` variables given."""
+#: The checkout these benchmarks belong to: a child given it as ``source`` imports its oauth2_provider before
+#: whatever the interpreter has installed (an editable install of another worktree, say).
+SOURCE_TREE = Path(__file__).resolve().parent.parent
+
+
+def child_environment(bench_vars, source=None):
+    """Environment and working directory for a child configured by the ``BENCH_*`` variables given, with
+    ``source`` (a directory holding ``oauth2_provider``) first on its path when given."""
     env = {key: value for key, value in os.environ.items() if key not in SCRUBBED}
     env.update(bench_vars)
     env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
-    env["PYTHONPATH"] = str(CHILD_DIR)
+    env["PYTHONPATH"] = os.pathsep.join([str(CHILD_DIR), *([str(source)] if source else [])])
     return env, CHILD_DIR
 
 
-def run_child(python, args, bench_vars, log_path):
+def run_child(python, args, bench_vars, log_path, source=None):
     """Run ``python args...`` to completion, with output to ``log_path``; return its measurements.
 
     ``os.wait4`` reaps exactly this child and returns its own resource usage, so ``ru_maxrss`` is the
     peak of this process alone (``RUSAGE_CHILDREN`` would be the maximum over every child so far).
     """
-    env, cwd = child_environment(bench_vars)
+    env, cwd = child_environment(bench_vars, source)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         started = time.perf_counter()

@@ -48,7 +48,7 @@ def upstream(version, log):
     return Contender(version, str(python))
 
 
-def describe(contender):
+def describe(contender, source=None):
     """``oauth2_provider`` version and location as the contender's child process imports them.
 
     Run with the same environment and working directory as the measured child, this proves that an
@@ -58,7 +58,7 @@ def describe(contender):
         "import django, oauth2_provider;"
         " print(oauth2_provider.__version__, django.get_version(), oauth2_provider.__file__)"
     )
-    env, cwd = child_environment({})
+    env, cwd = child_environment({}, source)
     result = subprocess.run(
         [contender.python, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True, check=True
     )

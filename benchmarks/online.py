@@ -8,15 +8,18 @@ connection (``LiveCode``): "old" code (pre-0012) reads a token by ``token`` and 
 checksum every ``--live-interval`` seconds; "new" code reads by ``token_checksum`` and inserts with it.
 
 * ``online`` (ours): ``tokenchecksum prepare`` (old code live), ``migrate`` (both), a rollout window
-  (both), ``tokenchecksum finish`` (new code only);
+  (both), ``tokenchecksum finish`` (new code only); on MariaDB/MySQL twice, as ``online copy`` (``prepare
+  --method copy``, the table copy) and ``online in-place`` (``prepare --method in-place``);
 * ``plain`` (ours, and each ``--against`` release): ``migrate`` (old code live), then a window with the new
   code only.
 
-Each step is a child process (``python -m django ...``). Per step the table shows its exit status and
-duration, and for each version of the code live during it the longest wait of a read and of a write and
-the number of failed calls. After each path every checksum is checked (``sha256`` of the token's UTF-8
-bytes) and 0012 must be recorded as applied. The exit status is 1 when a step failed or a checksum is wrong;
-failed live calls are reported, not judged (the plain path is expected to fail old code after 0012).
+Each step is a child process (``python -m django ...``); ours import ``oauth2_provider`` from this checkout
+(``children.SOURCE_TREE``), and the header names what each path's children import. Per step the table shows
+its exit status and duration, and for each version of the code live during it the longest wait of a read and
+of a write and the number of failed calls. After each path every checksum is checked (``sha256`` of the
+token's UTF-8 bytes) and 0012 must be recorded as applied. The exit status is 1 when a step failed or a
+checksum is wrong; failed live calls are reported, not judged (the plain path is expected to fail old code
+after 0012).
 """
 
 import argparse
@@ -29,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import contenders as contender_types
-from .children import log_tail, run_child
+from .children import SOURCE_TREE, log_tail, run_child
 from .common import format_table, parse_scenario_args, run_directory, say, scratch_database, slug
 from .databases import EXPIRES, SCOPE, TIMESTAMP, TOKEN_TABLE, token_for_row
 from .snapshots import tokens_before_0012
@@ -150,19 +153,24 @@ class Step:
 
 
 # Which versions of the code are live during each step of each path.
-ONLINE_STEPS = (
-    ("prepare", ["-m", "django", "tokenchecksum", "prepare"], ("old",)),
-    ("migrate", ["-m", "django", "migrate", "oauth2_provider", "0012", "--no-input"], ("old", "new")),
-    ("rollout", None, ("old", "new")),
-    ("finish", ["-m", "django", "tokenchecksum", "finish"], ("new",)),
-)
+def online_steps(method=None):
+    prepare = ["-m", "django", "tokenchecksum", "prepare", *(["--method", method] if method else [])]
+    return (
+        ("prepare", prepare, ("old",)),
+        ("migrate", ["-m", "django", "migrate", "oauth2_provider", "0012", "--no-input"], ("old", "new")),
+        ("rollout", None, ("old", "new")),
+        ("finish", ["-m", "django", "tokenchecksum", "finish"], ("new",)),
+    )
+
+
+ONLINE_STEPS = online_steps()
 PLAIN_STEPS = (
     ("migrate", ["-m", "django", "migrate", "oauth2_provider", "0012", "--no-input"], ("old",)),
     ("rollout", None, ("new",)),
 )
 
 
-def play(database, label, python, steps, args, run_dir):
+def play(database, label, python, steps, args, run_dir, source=None):
     """Run ``steps`` on a fresh copy of the snapshot with both versions live; return the Steps, the check."""
     database.copy_base()
     live = {kind: LiveCode(kind, database, args.tokens, args.live_interval) for kind in KINDS}
@@ -183,7 +191,7 @@ def play(database, label, python, steps, args, run_dir):
                 log_path.write_text(f"{ROLLOUT_SECONDS} s with {', '.join(kinds)} code live\n")
             else:
                 returncode = run_child(
-                    python, command, database.child_vars(database.work_name), log_path
+                    python, command, database.child_vars(database.work_name), log_path, source
                 ).returncode
             seconds = time.perf_counter() - started
             time.sleep(0.2)  # calls that waited for the step end inside it
@@ -242,18 +250,27 @@ def first_failures(steps):
 def main(argv):
     args = parse_args(argv)
     run_dir = run_directory("online", args)
-    paths = [("online", sys.executable, ONLINE_STEPS), ("plain", sys.executable, PLAIN_STEPS)]
+    if args.db == "mysql":
+        # The table copy (MariaDB's default) and today's in-place path, each a contender of its own.
+        online_paths = [("online copy", online_steps("copy")), ("online in-place", online_steps("in-place"))]
+    else:
+        online_paths = [("online", ONLINE_STEPS)]
+    paths = [(label, sys.executable, steps, SOURCE_TREE) for label, steps in online_paths]
+    paths.append(("plain", sys.executable, PLAIN_STEPS, SOURCE_TREE))
     for version in args.against:
-        paths.append((f"plain {version}", contender_types.upstream(version, say).python, PLAIN_STEPS))
+        upstream = contender_types.upstream(version, say).python
+        paths.append((f"plain {version}", upstream, PLAIN_STEPS, None))
+    imported = {}
     steps, checks = [], []
     with scratch_database(args) as database:
         server = database.server_version()
         say(f"building the 0011 snapshot with {args.tokens:,} tokens on {args.db} (logs: {run_dir})")
         fill_s = tokens_before_0012(database, sys.executable, args.tokens, run_dir)
         say(f"inserted {args.tokens:,} tokens in {fill_s:.1f} s")
-        for label, python, path_steps in paths:
-            say(f"path {label}")
-            played, check = play(database, label, python, path_steps, args, run_dir)
+        for label, python, path_steps, source in paths:
+            imported[label] = contender_types.describe(contender_types.Contender(label, python), source)
+            say(f"path {label}: {imported[label]}")
+            played, check = play(database, label, python, path_steps, args, run_dir, source)
             steps += played
             checks.append((label, played, check))
 
@@ -261,6 +278,8 @@ def main(argv):
         f"0012 with live traffic on {args.db} ({server}), {args.tokens:,} access tokens; each live version"
         f" calls every {args.live_interval} s on its own connection"
     )
+    for label, description in imported.items():
+        print(f"  {label}: {description}")
     print()
     print(table(steps))
     failures = list(first_failures(steps))

@@ -52,17 +52,20 @@ def steps():
     return online.online_for("default")
 
 
-def test_prepare_refuses_before_its_first_change():
+@pytest.mark.parametrize("method", ["in-place", "copy"])
+def test_prepare_refuses_before_its_first_change(method):
     with pytest.raises(CommandError, match="log_bin_trust_function_creators is 0") as refused:
-        call_command("tokenchecksum", "prepare")
+        call_command("tokenchecksum", "prepare", method=method)
 
     assert "Nothing was changed" in str(refused.value)
     assert steps().column_state() is None
+    assert steps().copy_left() == []
 
 
-def test_finish_refuses_before_dropping_anything_once_the_privilege_is_gone():
+@pytest.mark.parametrize("method", ["in-place", "copy"])
+def test_finish_refuses_before_dropping_anything_once_the_privilege_is_gone(method):
     trust_function_creators(True)
-    call_command("tokenchecksum", "prepare", stdout=None)
+    call_command("tokenchecksum", "prepare", method=method, stdout=None)
     call_command("migrate", APP, AFTER[1], verbosity=0)
     trust_function_creators(False)
 
@@ -75,9 +78,10 @@ def test_finish_refuses_before_dropping_anything_once_the_privilege_is_gone():
     assert steps().helpers_left() == []
 
 
-def test_unapplying_0012_refuses_before_its_first_change_once_the_privilege_is_gone():
+@pytest.mark.parametrize("method", ["in-place", "copy"])
+def test_unapplying_0012_refuses_before_its_first_change_once_the_privilege_is_gone(method):
     trust_function_creators(True)
-    call_command("tokenchecksum", "prepare", stdout=None)
+    call_command("tokenchecksum", "prepare", method=method, stdout=None)
     call_command("migrate", APP, AFTER[1], verbosity=0)
     trust_function_creators(False)
 
@@ -116,9 +120,10 @@ def wait_for_the_replica():
         time.sleep(0.2)
 
 
-def test_the_replica_follows_the_online_path_and_has_every_checksum():
+@pytest.mark.parametrize("method", ["in-place", "copy"])
+def test_the_replica_follows_the_online_path_and_has_every_checksum(method):
     trust_function_creators(True)
-    call_command("tokenchecksum", "prepare", stdout=None)
+    call_command("tokenchecksum", "prepare", method=method, stdout=None)
     with connections["default"].cursor() as cursor:  # old code writes meanwhile: the trigger fills it
         cursor.execute(
             "INSERT INTO oauth2_provider_accesstoken (token, expires, scope, created, updated) "
@@ -139,6 +144,11 @@ def test_the_replica_follows_the_online_path_and_has_every_checksum():
         cursor.execute("SHOW REPLICA STATUS")
         status = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
     assert (status["Last_SQL_Errno"], status["Slave_SQL_Running"]) == (0, "Yes")
+    ((tables,),) = replica_rows(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+        "AND table_name LIKE 'dotlts%%'"
+    )
+    assert tables == 0  # the copy's tables too
 
 
 PAGE = 5
@@ -168,7 +178,7 @@ def checksums_on_the_replica_at_each_page():
         return execute(sql, params, many, context)
 
     with connections["default"].execute_wrapper(before_each_page):
-        call_command("tokenchecksum", "prepare", stdout=None)
+        call_command("tokenchecksum", "prepare", method="in-place", stdout=None)
     return seen
 
 
@@ -204,13 +214,55 @@ def test_a_replica_that_cannot_tell_its_lag_is_refused_before_the_first_change(s
     settings.OAUTH2_PROVIDER = {"REPLICA_LAG_DATABASES": [replica]}
     trust_function_creators(True)
 
-    with pytest.raises(CommandError, match=problem) as refused:
-        call_command("tokenchecksum", "prepare", stdout=None)
-    assert "Nothing was changed" in str(refused.value)
-    assert steps().column_state() is None
+    for method in ("in-place", "copy"):
+        with pytest.raises(CommandError, match=problem) as refused:
+            call_command("tokenchecksum", "prepare", method=method, stdout=None)
+        assert "Nothing was changed" in str(refused.value)
+        assert steps().column_state() is None
+        assert steps().copy_left() == []
 
     # A plain migrate commits its pages one by one here: refused before its first change too.
     with pytest.raises(ImproperlyConfigured, match=problem):
         call_command("migrate", APP, AFTER[1], verbosity=0)
     assert steps().column_state() is None
     assert steps().migration_state() == "0011"
+
+
+def copied_on_the_replica():
+    """Rows of the table copy on the replica; 0 while it has not even created it."""
+    ((tables,),) = replica_rows(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+        "AND table_name = 'dotlts_tc_new'"
+    )
+    if not tables:
+        return 0
+    ((copied,),) = replica_rows("SELECT COUNT(*) FROM dotlts_tc_new")
+    return copied
+
+
+@pytest.mark.parametrize("paced", [True, False], ids=["paced", "unpaced"])
+def test_each_page_of_the_table_copy_waits_until_the_replica_has_the_one_before(settings, paced):
+    settings.OAUTH2_PROVIDER = {
+        "TOKEN_CHECKSUM_BATCH_SIZE": PAGE,
+        "TOKEN_CHECKSUM_BATCH_INTERVAL": 1.1,
+        "REPLICA_LAG_DATABASES": ["replica"] if paced else [],
+        "REPLICA_LAG_MAX_SECONDS": 0.5,
+    }
+    trust_function_creators(True)
+    wait_for_the_replica()
+    seen = []
+
+    def before_each_page(execute, sql, params, many, context):
+        if sql.startswith("INSERT INTO `dotlts_tc_new`"):
+            seen.append(copied_on_the_replica())
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(before_each_page):
+        call_command("tokenchecksum", "prepare", method="copy", stdout=None)
+
+    pages = range(TOKENS // PAGE)
+    if paced:
+        assert seen[: len(pages)] == [PAGE * page for page in pages]
+    else:
+        assert seen[: len(pages)] == [max(PAGE * (page - 1), 0) for page in pages]
+    assert steps().copy_left() == []

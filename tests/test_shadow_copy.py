@@ -1,16 +1,21 @@
-"""The table copier of the online path on MariaDB (``_online_checksum.copier``, not wired into the steps yet).
+"""The table copier of the online path on MariaDB (``_online_checksum.copier``), alone and as the
+``copy`` method of ``tokenchecksum prepare`` (MariaDB's default).
 
 The access token table at 0011 becomes 0012's table through a copy kept in step by triggers and one
 ``RENAME TABLE``, while "old code" (pre-0012: INSERT without checksum, lookups by ``token``, updates,
 deletes, refresh tokens) writes on a connection of its own. Run on the real server of ``DOT_TEST_DB=mysql``.
 """
 
+import io
 import re
 import threading
 import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
@@ -132,7 +137,7 @@ def insert_refresh_token(cursor, token, access_token_id, owner):
 def test_after_the_swap_the_table_is_the_plainly_migrated_one(db_0011, prepared):
     insert_tokens(db_0011, 300)
     if prepared:  # prepare's column, indexes and fill trigger on the table: the copy takes them along
-        online.online_for(db_0011).prepare(lambda line: None)
+        online.online_for(db_0011).prepare(lambda line: None, method="in-place")
     for step in ("create", "copy", "swap", "drop_old"):
         run(step)
     swapped = show_create(db_0011, TABLE)
@@ -423,3 +428,202 @@ def test_a_database_past_0011_is_refused(db_0011):
     with pytest.raises(online.Refused, match="runs with the database at 0011"):
         run("create")
     assert our_objects(db_0011)[0] == []
+
+
+# --- Wired into tokenchecksum -------------------------------------------------------------------------------
+
+
+def tokenchecksum(step, **options):
+    out = io.StringIO()
+    call_command("tokenchecksum", step, stdout=out, **options)
+    return out.getvalue()
+
+
+def plainly_migrated():
+    """``SHOW CREATE TABLE`` of the access and refresh token tables after a plain ``migrate`` to 0012."""
+    migrate("other", BEFORE)
+    try:
+        migrate("other", AFTER)
+        return show_create("other", TABLE), show_create("other", REFRESH_TABLE)
+    finally:
+        migrate("other", None)
+
+
+def statements_on_the_table(alias, run):
+    """The DDL statements (ALTER, CREATE, DROP, RENAME) naming the access token table sent during ``run``."""
+    sent = []
+
+    ddl = re.compile(r"\s*(SET STATEMENT .*? FOR\s+)?(ALTER|CREATE|DROP|RENAME)\b", re.IGNORECASE)
+
+    def record(execute, sql, params, many, context):
+        if ddl.match(sql) and TABLE in sql:
+            sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connections[alias].execute_wrapper(record):
+        run()
+    return sent
+
+
+def w006(alias):
+    return [m for m in checks.run_checks(databases=[alias]) if m.id == "oauth2_provider.W006"]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_prepare_copies_migrate_only_records_0012_and_finish_leaves_upstreams_schema(db_0011):
+    insert_tokens(db_0011, 300)
+    said = tokenchecksum("prepare")  # MariaDB's default method
+    assert f"creating {SHADOW}" in said and "only records 0012" in said
+    assert our_objects(db_0011)[0] == []  # the old table is dropped once swapped
+    status = tokenchecksum("status")
+    assert "table copy: swapped, done" in status
+    assert "next step: 'manage.py migrate' (prepared: brief locks only)" in status
+
+    ddl = statements_on_the_table(db_0011, lambda: migrate(db_0011, AFTER))
+
+    assert ddl == []  # no ALTER TABLE (nor index, nor trigger) on the access token table
+    [warning] = w006(db_0011)
+    assert "dotlts_tc_fill" in warning.msg and "dotlts_tc_token" in warning.msg
+    assert "next step: 'manage.py tokenchecksum finish'" in tokenchecksum("status")
+    tokenchecksum("finish")
+    assert w006(db_0011) == [] and "next step: none" in tokenchecksum("status")
+    assert (show_create(db_0011, TABLE), show_create(db_0011, REFRESH_TABLE)) == plainly_migrated()
+    assert our_objects(db_0011)[:2] == ([], [])
+    assert_every_checksum_correct(db_0011, 300)
+
+
+def test_old_and_new_code_keep_working_through_prepare_migrate_and_finish(db_0011, batch_of, settings):
+    insert_tokens(db_0011, 2000)
+    batch_of(200)
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "TOKEN_CHECKSUM_BATCH_INTERVAL": 0.01}
+    old = OldCode(owners())
+    old.start()
+    try:
+        old.enter("prepare")
+        tokenchecksum("prepare", method="copy")
+        old.enter("migrate")
+        migrate(db_0011, AFTER)
+        old.enter("rollout")
+        # New code: the ORM of 0012's model, reading by checksum.
+        model = get_access_token_model()
+        token = model.objects.create(token="issued-by-new-code", expires=timezone.now(), scope="read")
+        assert model.objects.get(token_checksum=sha256_hex("issued-by-new-code")).pk == token.pk
+    finally:
+        old.stopping.set()
+        old.join(timeout=30)
+    tokenchecksum("finish")
+
+    assert old.failures == []
+    assert all(old.calls.get(step, 0) >= 2 for step in ("prepare", "migrate", "rollout")), old.calls
+    with connections[db_0011].cursor() as cursor:
+        cursor.execute(f"SELECT token, scope FROM {TABLE} WHERE token LIKE 'live-old-%%'")
+        found = dict(cursor.fetchall())
+    assert found == {token: scope for token, scope in old.scopes.items() if scope is not None}
+    assert_every_checksum_correct(db_0011, 2001 + len(found))
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_prepare_killed_at_any_point_is_completed_by_running_it_again(db_0011, batch_of, monkeypatch):
+    insert_tokens(db_0011, 500)
+    batch_of(100)
+    owner = owners()
+    with connections[db_0011].cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id) FROM {TABLE}")
+        insert_refresh_token(cursor, "refresh-1", cursor.fetchone()[0], owner)
+    ddl, done = ShadowCopy._ddl, set()
+
+    def killed_after_each_new_statement(self, sql, checks=True):
+        ddl(self, sql, checks)
+        if sql not in done:
+            done.add(sql)
+            raise _Killed(sql)
+
+    window, pages = copier._CopyWalk.process_window, []
+
+    def killed_after_every_second_page_copied(self, lower, upper):
+        rows = window(self, lower, upper)
+        pages.extend([lower] if self.wrote else [])
+        if self.wrote and len(pages) % 2 == 0:
+            raise _Killed("page")
+        return rows
+
+    monkeypatch.setattr(ShadowCopy, "_ddl", killed_after_each_new_statement)
+    monkeypatch.setattr(copier._CopyWalk, "process_window", killed_after_every_second_page_copied)
+    statuses, kills = [], 0
+    while True:
+        try:
+            tokenchecksum("prepare")
+            break
+        except _Killed:
+            kills += 1
+        statuses.append(tokenchecksum("status"))
+        with connections[db_0011].cursor() as cursor:  # the site writes between the runs
+            old_code_insert(cursor, f"between-{kills}")
+        assert kills < 100
+
+    assert kills >= 12
+    assert any("rows copied (estimated)" in status for status in statuses)
+    next_steps = {status.rsplit("next step: ", 1)[1].split(":")[0].strip() for status in statuses}
+    # Killed right after dropping a copy left without triggers: nothing there; after the last drop: done.
+    assert next_steps == {
+        "'manage.py tokenchecksum prepare' again",
+        "'manage.py tokenchecksum prepare' (or a plain 'manage.py migrate' if the site can stop)",
+        "'manage.py migrate' (prepared",
+    }
+    migrate(db_0011, AFTER)
+    tokenchecksum("finish")
+    assert (show_create(db_0011, TABLE), show_create(db_0011, REFRESH_TABLE)) == plainly_migrated()
+    assert refresh_token_reference(db_0011)[0][1] == TABLE
+    assert_every_checksum_correct(db_0011, 500 + kills)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_finish_drops_the_old_table_a_killed_prepare_left(db_0011, monkeypatch):
+    insert_tokens(db_0011, 100)
+
+    def killed(self, say):
+        raise _Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ShadowCopy, "drop_old", killed)
+        with pytest.raises(_Killed):
+            tokenchecksum("prepare")
+    assert our_objects(db_0011)[0] == [OLD]
+    assert "next step: 'manage.py tokenchecksum prepare' again" in tokenchecksum("status")
+    migrate(db_0011, AFTER)  # without running prepare again
+
+    [warning] = w006(db_0011)
+    assert OLD in warning.msg
+    said = tokenchecksum("finish")
+    assert f"dropping {OLD}" in said
+    assert w006(db_0011) == []
+    assert (show_create(db_0011, TABLE), show_create(db_0011, REFRESH_TABLE)) == plainly_migrated()
+
+
+def test_finish_drops_a_copy_that_a_plain_migrate_overtook(db_0011):
+    insert_tokens(db_0011, 100)
+    run("create")
+    migrate(db_0011, AFTER)
+    # New code writes meanwhile: the copy triggers still repeat it in the copy.
+    get_access_token_model().objects.create(token="new-code", expires=timezone.now(), scope="read")
+
+    assert SHADOW in w006(db_0011)[0].msg
+    tokenchecksum("finish")
+    assert our_objects(db_0011)[:2] == ([], [])
+    assert_every_checksum_correct(db_0011, 101)
+
+
+def test_on_mysql_prepare_stays_in_place_and_the_copy_is_refused(db_0011, monkeypatch):
+    connection = connections[db_0011]
+    monkeypatch.setattr(connection, "mysql_is_mariadb", False)
+    assert online.online_for(db_0011).default_method() == "in-place"
+    before = our_objects(db_0011)
+    with pytest.raises(CommandError, match="runs on MariaDB .*'--method in-place'.*Nothing was changed"):
+        tokenchecksum("prepare", method="copy")
+    assert our_objects(db_0011) == before
+    assert online.online_for(db_0011).column_state() is None
+
+
+def test_method_is_an_option_of_prepare_alone(db_0011):
+    with pytest.raises(CommandError, match="--method is an option of prepare"):
+        tokenchecksum("finish", method="copy")

@@ -27,6 +27,7 @@ per database vendor (``postgresql``, ``mysql``, ``sqlite``) knows only its SQL, 
 
 from .base import (
     BEFORE_UPSTREAM,
+    METHODS,
     BaseOnline,
     LockNotGranted,
     Refused,
@@ -45,6 +46,7 @@ from .sqlite import SQLiteOnline
 
 __all__ = [
     "BEFORE_UPSTREAM",
+    "METHODS",
     "BaseOnline",
     "FilledAlterField",
     "LockNotGranted",

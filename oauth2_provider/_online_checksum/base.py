@@ -31,6 +31,10 @@ MIGRATION_LOCK_ATTEMPTS = 3
 
 ONLINE_DOCS = "docs/upgrading.rst, section 'Rolling deploys without downtime'"
 
+#: The ways ``prepare`` can bring the table to 0012's shape: "in-place" adds to the table itself, "copy"
+#: (MariaDB only) builds the final table beside it and swaps it in (``copier``).
+METHODS = ("copy", "in-place")
+
 
 class Refused(Exception):
     """The step cannot run on this database in its current state; the message says what to do."""
@@ -141,7 +145,26 @@ class BaseOnline:
 
     # The steps ------------------------------------------------------------------------------------
 
-    def prepare(self, say):
+    def default_method(self):
+        """The method of ``prepare`` when none is named."""
+        return "in-place"
+
+    def prepare(self, say, method=None):
+        method = method or self.default_method()
+        if method not in METHODS:
+            raise Refused(f"prepare's method is one of {', '.join(METHODS)}, not {method!r}.")
+        if method == "copy":
+            return self.prepare_by_copy(say)
+        self.prepare_in_place(say)
+
+    def prepare_by_copy(self, say):
+        raise Refused(
+            f"the table copy ('--method copy') is for MariaDB, where 0012's change of token to a text type "
+            f"copies the table; on {self.connection.vendor} use '--method in-place' (the default)."
+        )
+
+    def refuse_to_prepare(self):
+        """What refuses ``prepare`` before its first change, whatever its method; the replica throttle."""
         if self.migration_state() != "0011":
             raise Refused(
                 f"prepare runs with the database at {APP} {BEFORE}, before 0012 is applied; this database "
@@ -149,7 +172,10 @@ class BaseOnline:
                 "'tokenchecksum status'."
             )
         self.refuse_without_trigger_privileges("prepare creates")
-        throttle = replica_throttle(self.connection)  # replicas that cannot tell their lag: refused here
+        return replica_throttle(self.connection)  # replicas that cannot tell their lag: refused here
+
+    def prepare_in_place(self, say):
+        throttle = self.refuse_to_prepare()
         if self.column_state() is None:
             say("adding the nullable token_checksum column")
             self._ddl(self._add_column)

@@ -1,4 +1,7 @@
-"""MariaDB: the access token table in 0012's shape by copying it while writes go on. Not wired in yet.
+"""MariaDB: the access token table in 0012's shape by copying it while writes go on.
+
+``tokenchecksum prepare`` runs these steps on MariaDB (``MySQLOnline.prepare_by_copy``), ``finish``
+removes what a copy left (``remove``).
 
 InnoDB turns ``varchar(255)`` into ``longtext`` only by copying the table under a lock that holds every write
 back for the length of the copy. :class:`ShadowCopy` builds the new table beside the old one instead:
@@ -12,7 +15,8 @@ back for the length of the copy. :class:`ShadowCopy` builds the new table beside
     Then three AFTER triggers on the table repeat every insert, update and delete in the copy (the DELETE
     one first: from then on the copy holds no row the table does not).
 ``copy``
-    Fills the copy in committed primary-key windows (``INSERT ... SELECT ... LOCK IN SHARE MODE``), paced
+    Fills the copy in committed primary-key windows (``SELECT ... LOCK IN SHARE MODE``, then one multi-row
+    ``INSERT``, in one transaction: see ``page_insert_sql``), paced
     like the backfill. A window whose rows are all there already costs two counts, so a run killed at any
     point continues where the copy stands: the copy is the state.
 ``swap``
@@ -34,6 +38,7 @@ import os
 import socket
 from dataclasses import dataclass, replace
 
+from django.db import transaction
 from django.db.backends.utils import names_digest
 
 from .. import backfill
@@ -90,6 +95,7 @@ class ShadowCopy:
         self.table, self.shadow, self.old = quote(self.db_table), quote(SHADOW), quote(OLD)
         self.pk_column = model._meta.pk.column
         self.pk = quote(self.pk_column)
+        self._copied = None
 
     # What the database holds --------------------------------------------------------------------------
 
@@ -232,9 +238,33 @@ class ShadowCopy:
             say(f"dropping {OLD} and its copy triggers")
             self._ddl(f"DROP TABLE {self.old}")
 
+    def remove(self, say):
+        """What a copy left beside the table, once 0012 is applied: the old table, or the copy of a run
+        that a plain ``migrate`` overtook (its triggers first: writes to the table would fail without it)."""
+        for event in COPY_EVENTS:
+            name = f"{COPY_TRIGGER}_{event.lower()}"
+            if event in self.copy_triggers():
+                say(f"dropping trigger {name}")
+                self._ddl(f"DROP TRIGGER IF EXISTS {name}")
+        if self.exists(OLD):
+            say(f"dropping {OLD}")
+            self._ddl(f"DROP TABLE {self.old}")
+        if self.exists(SHADOW):
+            pointing = [fk.name for fk in self.referencing() if fk.to_table == SHADOW]
+            if pointing:
+                raise Refused(
+                    f"the foreign keys {', '.join(pointing)} point at {SHADOW}, left by a swap that did not "
+                    f"complete: point them at {self.db_table} again before dropping it."
+                )
+            say(f"dropping {SHADOW}, left by a table copy that 'migrate' overtook")
+            self.online.drop_trigger(SHADOW_FILL)
+            self._ddl(f"DROP TABLE {self.shadow}")
+
     def status(self):
         if self.is_swapped():
-            old = f"{OLD} still there (drop_old removes it)" if self.exists(OLD) else "done"
+            old = "done"
+            if self.exists(OLD):
+                old = f"{OLD} still there ('tokenchecksum prepare' or 'finish' drops it)"
             return [f"table copy: swapped, {old}"]
         if not self.exists(SHADOW):
             return ["table copy: not started"]
@@ -251,7 +281,10 @@ class ShadowCopy:
 
     def refuse_to_start(self, say):
         if not getattr(self.connection, "mysql_is_mariadb", False):
-            raise Refused("the table copy runs on MariaDB (it relies on SET STATEMENT ... FOR).")
+            raise Refused(
+                "the table copy runs on MariaDB (it relies on SET STATEMENT ... FOR); on MySQL prepare with "
+                "'--method in-place' (its default there). Nothing was changed."
+            )
         if self.online.migration_state() != "0011":
             raise Refused(
                 f"the table copy runs with the database at 0011; it is at {self.online._migration_words()}."
@@ -386,12 +419,31 @@ class ShadowCopy:
         moved = f"IF NOT (OLD.{pk} <=> NEW.{pk}) THEN DELETE FROM {self.shadow} WHERE {pk} = OLD.{pk}; END IF"
         return f"{head} BEGIN {moved}; {upsert}; END"
 
-    def copy_page_sql(self, where):
-        quoted = [self.quote(c) for c in self._columns(self.db_table) if c != self.online.checksum_column]
+    def _copied_columns(self):
+        """The table's columns but the checksum, quoted (read once: the copy's pages ask for them each)."""
+        if self._copied is None:
+            columns = self._columns(self.db_table)
+            self._copied = [self.quote(c) for c in columns if c != self.online.checksum_column]
+        return self._copied
+
+    def page_select_sql(self, where):
+        """The rows of a window with their checksums, share-locked until the page commits: a row deleted
+        or changed meanwhile is then repeated by the triggers after the page, never overwritten by it."""
         hashed = backfill.MySQLBackfill.hash_sql.format(token=self.online.token)
+        columns = ", ".join(self._copied_columns())
+        return f"SELECT {columns}, {hashed} FROM {self.table} WHERE {where} LOCK IN SHARE MODE"
+
+    def page_insert_sql(self, rows):
+        """One multi-row ``INSERT ... VALUES`` of ``rows`` into the copy, keeping the rows the triggers wrote.
+
+        Not ``INSERT ... SELECT``: with an unknown row count InnoDB holds the copy's table-level AUTO-INC
+        lock until the statement ends (``innodb_autoinc_lock_mode`` 1, MariaDB's default), so every trigger
+        insert of the live site would wait for the page, and deadlock with it on the row the page reads.
+        """
+        columns = [*self._copied_columns(), self.online.checksum]
+        row = f"({', '.join(['%s'] * len(columns))})"
         return (
-            f"INSERT INTO {self.shadow} ({', '.join(quoted)}, {self.online.checksum}) "
-            f"SELECT {', '.join(quoted)}, {hashed} FROM {self.table} WHERE {where} LOCK IN SHARE MODE "
+            f"INSERT INTO {self.shadow} ({', '.join(columns)}) VALUES {', '.join([row] * len(rows))} "
             f"ON DUPLICATE KEY UPDATE {self.shadow}.{self.pk} = {self.shadow}.{self.pk}"
         )
 
@@ -467,7 +519,11 @@ class _CopyWalk(KeysetWalk):
         present, copied = rows[0]
         self.wrote = present != copied
         if self.wrote:
-            self._execute(self.copier.copy_page_sql(where), params)
+            with transaction.atomic(using=self.connection.alias):
+                _, found = self._execute(self.copier.page_select_sql(where), params)
+                if found:
+                    values = [value for row in found for value in row]
+                    self._execute(self.copier.page_insert_sql(found), values)
         return present
 
     def after_window(self, rows):

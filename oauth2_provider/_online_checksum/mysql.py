@@ -48,6 +48,80 @@ class MySQLOnline(BaseOnline):
         ),
     }
 
+    # The method of prepare ------------------------------------------------------------------------------
+
+    def is_mariadb(self):
+        return bool(getattr(self.connection, "mysql_is_mariadb", False))
+
+    def default_method(self):
+        # MySQL has no SET STATEMENT ... FOR, on which every DDL statement of the table copy relies to wait
+        # briefly for its lock without leaving a session setting behind: in place there, untested.
+        return "copy" if self.is_mariadb() else "in-place"
+
+    def shadow_copy(self):
+        from .copier import ShadowCopy  # the copier builds on this class
+
+        return ShadowCopy(self.connection, self.model)
+
+    def prepare_by_copy(self, say):
+        """0012's table built beside this one and swapped in: after it, ``migrate`` only records 0012.
+
+        Each step looks at what the database holds first (the copy is the state), so a run killed anywhere
+        is continued by running ``prepare`` again. Every refusal comes before the first change: today's
+        (0011, trigger privileges, replicas that cannot tell their lag) here, the copier's in ``create``.
+        """
+        copy = self.shadow_copy()
+        self.refuse_to_prepare()
+        if not copy.is_swapped():
+            copy.create(say)
+            copy.copy(say)
+        copy.swap(say)  # once swapped, it only gives the fill trigger its name if a kill came first
+        copy.drop_old(say)
+        say(
+            "prepared: the table has 0012's definition; run 'manage.py migrate' (it only records 0012), roll "
+            "out the new code, then 'manage.py tokenchecksum finish'"
+        )
+
+    def copy_left(self):
+        """The tables of a table copy that are still there (``dotlts_tc_new``, ``dotlts_tc_old``)."""
+        from .copier import OLD, SHADOW
+
+        copy = self.shadow_copy()
+        return [table for table in (SHADOW, OLD) if copy.exists(table)]
+
+    def extra_helpers_left(self):
+        return self.copy_left()
+
+    def extra_status(self):
+        if self.copy_left() or (self.is_mariadb() and self.migration_state() == "0011"):
+            return self.shadow_copy().status()
+        return []
+
+    def next_step(self, migration):
+        if migration == "0011" and self.copy_left():
+            return "'manage.py tokenchecksum prepare' again: it continues the table copy where it stands"
+        step = super().next_step(migration)
+        if migration == "0011" and self.is_prepared() and not self.token_is_text():
+            return (
+                "'manage.py migrate' (prepared in place: writes wait while it copies the table to make token "
+                "longtext; on MariaDB 'manage.py tokenchecksum prepare --method copy' avoids that)"
+            )
+        return step
+
+    def token_is_text(self):
+        sql = (
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = DATABASE() "
+            "AND table_name = %s AND column_name = %s"
+        )
+        return self._scalar(sql, [self.db_table, self.token_column]) == "longtext"
+
+    def drop_extras(self, say):
+        super().drop_extras(say)
+        if self.copy_left():
+            self.shadow_copy().remove(say)
+
+    # Triggers ---------------------------------------------------------------------------------------------
+
     def trigger_privilege_problem(self):
         # With binary logging on, MariaDB and MySQL refuse CREATE and DROP TRIGGER to a user without SUPER
         # unless log_bin_trust_function_creators is set (error 1419).

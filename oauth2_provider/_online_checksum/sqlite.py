@@ -13,7 +13,7 @@ class SQLiteOnline(BaseOnline):
         "online path to prepare: stop writing, run 'manage.py migrate', start the new code."
     )
 
-    def prepare(self, say):
+    def prepare(self, say, method=None):
         say(self.EXPLANATION)
 
     def finish(self, say):
