@@ -44,7 +44,8 @@ def parse_arguments(argv):
 def _child_environment(database, online=False):
     environment = dict(os.environ, DJANGO_SETTINGS_MODULE="parity_settings")
     environment["SCHEMA_PARITY_DATABASE"] = json.dumps(database)
-    environment["SCHEMA_PARITY_ONLINE"] = "1" if online else "0"
+    # True: prepare's default method; a string: that method (``--method``).
+    environment["SCHEMA_PARITY_ONLINE"] = online if isinstance(online, str) else ("1" if online else "0")
     return environment
 
 
@@ -78,7 +79,8 @@ def dump_side(python, database, until, online=False):
     """Run the migrate-and-dump child with ``python``; return its JSON result.
 
     ``online``: our side takes the rolling-deploy path through 0012 (``tokenchecksum prepare``,
-    ``migrate``, ``tokenchecksum finish``), whose end state must be upstream's too.
+    ``migrate``, ``tokenchecksum finish``), whose end state must be upstream's too; a string names
+    ``prepare``'s method (on MariaDB the default is the table copy, "in-place" the other one).
     """
     with tempfile.TemporaryDirectory(prefix="schema_parity_") as workdir:
         output = Path(workdir) / "schema.json"
@@ -149,6 +151,12 @@ def check_backend(backend, upstream_python, arguments):
             upstream = dump_side(upstream_python, upstream_database, arguments.until)
             ours = dump_side(sys.executable, our_database, arguments.until)
             ours_online = dump_side(sys.executable, online_database, arguments.until, online=True)
+            online_paths = [("tokenchecksum prepare/finish", ours_online)]
+            if backend == "mysql":
+                # MariaDB's default is the table copy: the in-place method must end at upstream's too.
+                with scratch_database(backend, f"{arguments.db_prefix}_inplace") as in_place_db:
+                    in_place = dump_side(sys.executable, in_place_db, arguments.until, online="in-place")
+                online_paths.append(("tokenchecksum prepare --method in-place/finish", in_place))
     except ServerUnreachable as error:
         report_unreachable(backend, error)
         return False
@@ -164,16 +172,17 @@ def check_backend(backend, upstream_python, arguments):
         print(f"schema-parity {backend}: FAILED, comparison void:\n  " + "\n  ".join(problems))
         return False
     differing = compare_steps(backend, upstream, ours)
-    online_differing = compare_steps(f"{backend} (tokenchecksum prepare/finish)", upstream, ours_online)
-    print(
-        f"schema-parity {backend}: the online path (tokenchecksum prepare, migrate, tokenchecksum finish) "
-        + (
-            "identical at every step"
-            if not online_differing
-            else f"differs after {online_differing} migrations"
+    for path, dumped in online_paths:
+        online_differing = compare_steps(f"{backend} ({path})", upstream, dumped)
+        print(
+            f"schema-parity {backend}: the online path ({path}, with migrate between) "
+            + (
+                "identical at every step"
+                if not online_differing
+                else f"differs after {online_differing} migrations"
+            )
         )
-    )
-    differing += online_differing
+        differing += online_differing
     missing = missing_migrations(upstream, ours)
     if missing:
         print(f"schema-parity {backend}: the migration lists differ:\n" + "\n".join(missing))

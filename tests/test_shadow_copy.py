@@ -624,6 +624,16 @@ def test_on_mysql_prepare_stays_in_place_and_the_copy_is_refused(db_0011, monkey
     assert online.online_for(db_0011).column_state() is None
 
 
+def test_prepare_in_place_refuses_while_a_copy_is_under_way(db_0011):
+    insert_tokens(db_0011, 20)
+    run("create")
+    with pytest.raises(CommandError, match="table copy of prepare is under way .*Nothing was changed"):
+        tokenchecksum("prepare", method="in-place")
+    assert online.online_for(db_0011).column_state() is None
+    tokenchecksum("prepare", method="copy")
+    assert our_objects(db_0011)[0] == []
+
+
 def test_method_is_an_option_of_prepare_alone(db_0011):
     with pytest.raises(CommandError, match="--method is an option of prepare"):
         tokenchecksum("finish", method="copy")

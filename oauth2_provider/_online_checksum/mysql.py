@@ -82,6 +82,15 @@ class MySQLOnline(BaseOnline):
             "out the new code, then 'manage.py tokenchecksum finish'"
         )
 
+    def prepare_in_place(self, say):
+        left = self.copy_left()
+        if left:
+            raise Refused(
+                f"a table copy of prepare is under way ({', '.join(left)}): run 'manage.py tokenchecksum "
+                "prepare --method copy' again, which completes it. Nothing was changed."
+            )
+        super().prepare_in_place(say)
+
     def copy_left(self):
         """The tables of a table copy that are still there (``dotlts_tc_new``, ``dotlts_tc_old``)."""
         from .copier import OLD, SHADOW

@@ -6,7 +6,8 @@ repository root, it imports whichever ``oauth2_provider`` that interpreter has i
 
 Arguments: the path to write JSON to and, optionally, a migration name prefix to stop after. With
 ``SCHEMA_PARITY_ONLINE=1`` (our side only) 0012 takes the online path: ``tokenchecksum prepare`` before
-it, ``tokenchecksum finish`` after it, and the schema is dumped after ``finish``. Output::
+it, ``tokenchecksum finish`` after it, and the schema is dumped after ``finish``; with
+``SCHEMA_PARITY_ONLINE=in-place`` (or ``copy``) ``prepare`` takes that ``--method``. Output::
 
     {"django": "5.2", "package": {"file": ..., "version": ...}, "migrations": [name, ...],
      "steps": [{"migration": name, "schema": {...}}, ...]}
@@ -44,10 +45,12 @@ def migrate_step_by_step(names):
     # Prerequisites first, in full, so each step below runs exactly one of our migrations.
     call_command("migrate", "contenttypes", verbosity=0)
     call_command("migrate", "auth", verbosity=0)
-    online = os.environ.get("SCHEMA_PARITY_ONLINE") == "1"
+    online = os.environ.get("SCHEMA_PARITY_ONLINE", "0")
+    method = {} if online in ("0", "1") else {"method": online}
+    online = online != "0"
     for name in names:
         if online and name.startswith("0012"):
-            call_command("tokenchecksum", "prepare")
+            call_command("tokenchecksum", "prepare", **method)
         call_command("migrate", APP, name, verbosity=0)
         if online and name.startswith("0012"):
             call_command("tokenchecksum", "finish")
