@@ -27,7 +27,9 @@ from .snapshots import mostly_expired_tokens, tokens_before_0012
 
 HEARTBEAT_SECONDS = 0.05
 JOBS = {
-    "prepare": (["-m", "django", "tokenchecksum", "prepare"], tokens_before_0012),
+    # The in-place method, whose figures docs/high_volume.rst gives; "prepare-copy" is MariaDB's table copy.
+    "prepare": (["-m", "django", "tokenchecksum", "prepare", "--method", "in-place"], tokens_before_0012),
+    "prepare-copy": (["-m", "django", "tokenchecksum", "prepare", "--method", "copy"], tokens_before_0012),
     "cleartokens": (["-m", "django", "cleartokens"], None),
 }
 COLUMNS = ("job", "pace", "wall s", "waited s", "max lag s", "p95 lag s", "mean lag s", "lag samples")
@@ -39,7 +41,11 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks lag", description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("postgres", "mysql"), required=True)
     parser.add_argument("--tokens", type=int, default=1_000_000)
-    parser.add_argument("--jobs", default="prepare,cleartokens", help="comma-separated: prepare,cleartokens")
+    parser.add_argument(
+        "--jobs",
+        default="prepare,cleartokens",
+        help="comma-separated: prepare,prepare-copy (MariaDB),cleartokens",
+    )
     parser.add_argument("--max-lag", type=float, default=1.0, help="REPLICA_LAG_MAX_SECONDS when paced")
     parser.add_argument("--batch-size", type=int, help="TOKEN_CHECKSUM_/CLEAR_EXPIRED_TOKENS_BATCH_SIZE")
     args = parser.parse_args(argv)
