@@ -762,6 +762,14 @@ def test_prepare_refuses_a_database_past_0011(transactional_db):
         run_step("prepare")
 
 
+def test_postgresql_refuses_the_table_copy_and_names_the_method_it_has(at_0011):
+    if vendor() != "postgresql":
+        pytest.skip("the copy is MariaDB's (tests/test_shadow_copy.py); SQLite has no online path")
+    with pytest.raises(CommandError, match=r"the table copy \('--method copy'\) is for MariaDB.*in-place"):
+        run_step("prepare", "copy")
+    assert "token_checksum" not in columns(at_0011)
+
+
 def test_finish_refuses_before_0012(at_0011):
     needs_server()
     with pytest.raises(CommandError, match="finish removes what prepare added once oauth2_provider 0012"):
