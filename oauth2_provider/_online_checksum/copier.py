@@ -8,17 +8,17 @@ back for the length of the copy. :class:`ShadowCopy` builds the new table beside
 
 ``create``
     ``dotlts_tc_new``, created ``LIKE`` the table and altered while empty to 0012's definition (``token
-    longtext``, ``token_checksum`` last, NOT NULL, with its unique index under Django's name), plus the
-    index on a prefix of ``token`` that old code's lookups need until ``finish`` (``MySQLOnline.token_index``)
-    and the fill trigger old code's inserts need once the copy is the table. Its foreign keys carry
-    temporary names: InnoDB names them per schema, and the table's own hold the real ones until the swap.
-    Then three AFTER triggers on the table repeat every insert, update and delete in the copy (the DELETE
-    one first: from then on the copy holds no row the table does not).
+    longtext``, ``token_checksum`` last, NOT NULL), plus the fill trigger old code's inserts need once the
+    copy is the table. Its foreign keys carry temporary names: InnoDB names them per schema, and the table's
+    own hold the real ones until the swap. Then three AFTER triggers on the table repeat every insert, update
+    and delete in the copy (the DELETE one first: from then on the copy holds no row the table does not).
 ``copy``
     Fills the copy in committed primary-key windows (``SELECT ... LOCK IN SHARE MODE``, then one multi-row
-    ``INSERT``, in one transaction: see ``page_insert_sql``), paced
-    like the backfill. A window whose rows are all there already costs two counts, so a run killed at any
-    point continues where the copy stands: the copy is the state.
+    ``INSERT``, in one transaction: see ``page_insert_sql``), paced like the backfill. A window whose rows are
+    all there already costs two counts, so a run killed at any point continues where the copy stands: the copy
+    is the state. Then it builds, online, the unique index on ``token_checksum`` under Django's name and the
+    index on a prefix of ``token`` that old code's lookups need until ``finish``
+    (``MySQLOnline.token_index``): sorted once, not kept up row by row through the copy.
 ``swap``
     With every row copied: the foreign keys of other tables that point at the table are moved to the copy
     (``foreign_key_checks=0``, in place: no table copy), the table's own are dropped (the copy's enforce
@@ -213,11 +213,18 @@ class ShadowCopy:
         walk = _CopyWalk(self, backfill.get_batch_size(), get_batch_interval())
         say(f"copying {self.db_table} into {SHADOW} in committed pages of {walk.batch_size} rows")
         walk.run()
+        late = self._late_indexes()
+        if late:
+            say(f"building the indexes of {SHADOW} on token_checksum and token (online: writes go on)")
+            self._alter(self.shadow, late)
 
     def swap(self, say):
         if not self.is_swapped():
-            if not self.is_created() or not self.copied_completely():
-                raise Refused(f"{SHADOW} does not hold every row of {self.db_table} yet: run the copy first.")
+            if not self.is_created() or not self.copied_completely() or self._late_indexes():
+                raise Refused(
+                    f"{SHADOW} does not hold every row of {self.db_table} and its indexes yet: run the copy "
+                    "first."
+                )
             self.online.refuse_without_trigger_privileges("the swap moves")
             for fk in self.referencing():
                 self._move_referencing(fk, say)
@@ -374,12 +381,22 @@ class ShadowCopy:
             if constraint["unique"] and not constraint["primary_key"]:
                 if constraint["columns"] == [self.online.token_column]:
                     clauses.append(f"DROP INDEX {self.quote(name)}")
+        return clauses
+
+    def _late_indexes(self):
+        """The clauses adding the copy's indexes on ``token_checksum`` and ``token`` that are missing.
+
+        Built once the rows are in (online, sorted): kept up row by row through the copy, these two indexes
+        on random values made it several times slower than the buffer pool could keep up with.
+        """
+        with self.connection.cursor() as cursor:
+            constraints = self.connection.introspection.get_constraints(cursor, SHADOW)
+        clauses = []
         if self.online.unique_index not in constraints:
-            clauses.append(f"ADD UNIQUE INDEX {self.online.unique_index} ({checksum})")
+            clauses.append(f"ADD UNIQUE INDEX {self.online.unique_index} ({self.online.checksum})")
         if self.online.token_index not in constraints:
-            clauses.append(
-                f"ADD INDEX {self.online.token_index} ({token}({MySQLOnline.TOKEN_PREFIX_LENGTH}))"
-            )
+            prefix = f"{self.online.token}({MySQLOnline.TOKEN_PREFIX_LENGTH})"
+            clauses.append(f"ADD INDEX {self.online.token_index} ({prefix})")
         return clauses
 
     def _references(self, fk, to_table):
